@@ -1,0 +1,307 @@
+"""The native tables: one specification drives the DDL, the import and staging.
+
+Each table of the native import format (DOMAIN.md, "Native import format")
+is a :class:`TableSpec`: its columns with their logical types, which are
+required, the key it is upserted by, the foreign keys checked on import and
+the values an enumerated column may take. The store builds its DDL from these
+specs and the importer validates against them, so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = [
+    "ColumnSpec",
+    "ForeignKey",
+    "IMPORT_ORDER",
+    "TABLES",
+    "TableSpec",
+    "LogicalType",
+    "DUCKDB_TYPES",
+    "table_spec",
+]
+
+LogicalType = Literal["text", "int", "float", "bool", "date", "timestamp", "hhmm"]
+
+#: How each logical type is stored. Timestamps are UTC instants; ``hhmm`` is a
+#: local wall-clock time of a weekly schedule, ``HH:MM`` with ``24:00`` allowed.
+DUCKDB_TYPES: dict[str, str] = {
+    "text": "VARCHAR",
+    "int": "BIGINT",
+    "float": "DOUBLE",
+    "bool": "BOOLEAN",
+    "date": "DATE",
+    "timestamp": "TIMESTAMPTZ",
+    "hhmm": "VARCHAR",
+}
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    name: str
+    type: LogicalType = "text"
+    required: bool = False
+    #: Allowed values (compared case-insensitively, stored lower-case).
+    choices: tuple[str, ...] | None = None
+    #: Value stored when the cell is empty.
+    default: str | bool | None = None
+    #: Smallest allowed value for numbers.
+    minimum: float | None = None
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    column: str
+    table: str
+    target: str
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    columns: tuple[ColumnSpec, ...]
+    key: tuple[str, ...]
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    #: Pairs (earlier, later) where later must not be before earlier.
+    ordered: tuple[tuple[str, str], ...] = ()
+    description: str = ""
+    extra_columns: bool = field(default=True)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> ColumnSpec:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+def _c(name: str, type: LogicalType = "text", **kw: object) -> ColumnSpec:
+    return ColumnSpec(name, type, **kw)  # type: ignore[arg-type]
+
+
+USAGE_TYPES = ("cases", "hours", "none")
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+_SPECS: tuple[TableSpec, ...] = (
+    TableSpec(
+        "accounts",
+        (
+            _c("account_id", required=True),
+            _c("name", required=True),
+            _c("tier"),
+            _c("region"),
+            _c("owner"),
+        ),
+        key=("account_id",),
+        description="Customers, with tier, region and account owner.",
+    ),
+    TableSpec(
+        "contacts",
+        (
+            _c("contact_id", required=True),
+            _c("account_id", required=True),
+            _c("name"),
+            _c("email"),
+        ),
+        key=("contact_id",),
+        foreign_keys=(ForeignKey("account_id", "accounts", "account_id"),),
+    ),
+    TableSpec(
+        "assets",
+        (_c("asset_id", required=True), _c("account_id", required=True), _c("product")),
+        key=("asset_id",),
+        foreign_keys=(ForeignKey("account_id", "accounts", "account_id"),),
+    ),
+    TableSpec(
+        "service_contracts",
+        (
+            _c("service_contract_id", required=True),
+            _c("account_id", required=True),
+            _c("name"),
+            _c("start_date", "date"),
+            _c("end_date", "date"),
+        ),
+        key=("service_contract_id",),
+        foreign_keys=(ForeignKey("account_id", "accounts", "account_id"),),
+        ordered=(("start_date", "end_date"),),
+    ),
+    TableSpec(
+        "contract_line_items",
+        (
+            _c("line_item_id", required=True),
+            _c("service_contract_id", required=True),
+            _c("product"),
+            _c("asset_id"),
+            _c("start_date", "date"),
+            _c("end_date", "date"),
+        ),
+        key=("line_item_id",),
+        foreign_keys=(
+            ForeignKey("service_contract_id", "service_contracts", "service_contract_id"),
+            ForeignKey("asset_id", "assets", "asset_id"),
+        ),
+        ordered=(("start_date", "end_date"),),
+    ),
+    TableSpec(
+        "plans",
+        (
+            _c("plan", required=True),
+            _c("usage_type", required=True, choices=USAGE_TYPES),
+            _c("cap", "float", minimum=0),
+            _c("annual_price", "float", minimum=0),
+            _c("overage_rate", "float", minimum=0),
+            _c("rollover_pct", "float", minimum=0),
+            _c("near_limit_pct", "float", minimum=0),
+            _c("near_limit_remaining", "float", minimum=0),
+        ),
+        key=("plan",),
+        description="Catalogue of plans: cap, price, overage rate, per-plan thresholds.",
+    ),
+    TableSpec(
+        "business_hours",
+        (
+            _c("business_hours_id", required=True),
+            _c("name"),
+            _c("timezone", required=True),
+            *(_c(f"{d}_{edge}", "hhmm") for d in _DAYS for edge in ("start", "end")),
+        ),
+        key=("business_hours_id",),
+        description="Weekly schedules in a named time zone; empty = closed that day.",
+    ),
+    TableSpec(
+        "holidays",
+        (_c("business_hours_id", required=True), _c("date", "date", required=True), _c("name")),
+        key=("business_hours_id", "date"),
+        foreign_keys=(ForeignKey("business_hours_id", "business_hours", "business_hours_id"),),
+    ),
+    TableSpec(
+        "entitlement_processes",
+        (
+            _c("process_id", required=True),
+            _c("name", required=True),
+            _c("version", "int", minimum=0),
+            _c("business_hours_id"),
+        ),
+        key=("process_id",),
+        foreign_keys=(ForeignKey("business_hours_id", "business_hours", "business_hours_id"),),
+    ),
+    TableSpec(
+        "milestone_targets",
+        (
+            _c("process_id", required=True),
+            _c("milestone", required=True),
+            _c("target_minutes", "int", required=True, minimum=0),
+            _c("priority"),
+            _c("origin"),
+            _c("warning_minutes", "int", minimum=0),
+        ),
+        key=("process_id", "milestone", "priority", "origin"),
+        foreign_keys=(ForeignKey("process_id", "entitlement_processes", "process_id"),),
+    ),
+    TableSpec(
+        "entitlements",
+        (
+            _c("entitlement_id", required=True),
+            _c("account_id", required=True),
+            _c("usage_type", required=True, choices=USAGE_TYPES),
+            _c("start_date", "date", required=True),
+            _c("end_date", "date", required=True),
+            _c("name"),
+            _c("cap", "float", minimum=0),
+            _c("plan"),
+            _c("consume_on", choices=("created", "closed"), default="created"),
+            _c("overflow", choices=("allow", "warn", "block"), default="warn"),
+            _c("process_id"),
+            _c("business_hours_id"),
+            _c("contact_id"),
+            _c("asset_id"),
+            _c("service_contract_id"),
+            _c("line_item_id"),
+            _c("renewal_of"),
+            # Salesforce's editable RemainingCases counter, kept for reconciliation.
+            _c("crm_remaining_cases", "float"),
+        ),
+        key=("entitlement_id",),
+        foreign_keys=(
+            ForeignKey("account_id", "accounts", "account_id"),
+            ForeignKey("plan", "plans", "plan"),
+            ForeignKey("process_id", "entitlement_processes", "process_id"),
+            ForeignKey("business_hours_id", "business_hours", "business_hours_id"),
+            ForeignKey("contact_id", "contacts", "contact_id"),
+            ForeignKey("asset_id", "assets", "asset_id"),
+            ForeignKey("service_contract_id", "service_contracts", "service_contract_id"),
+            ForeignKey("line_item_id", "contract_line_items", "line_item_id"),
+            ForeignKey("renewal_of", "entitlements", "entitlement_id"),
+        ),
+        ordered=(("start_date", "end_date"),),
+        description="Usage-based entitlements; usage_type is permanent.",
+    ),
+    TableSpec(
+        "cases",
+        (
+            _c("case_id", required=True),
+            _c("account_id", required=True),
+            _c("created_at", "timestamp", required=True),
+            _c("entitlement_id"),
+            _c("contact_id"),
+            _c("asset_id"),
+            _c("service_contract_id"),
+            _c("closed_at", "timestamp"),
+            _c("first_response_at", "timestamp"),
+            _c("priority"),
+            _c("origin"),
+            _c("status"),
+            _c("is_deleted", "bool", default=False),
+        ),
+        key=("case_id",),
+        foreign_keys=(
+            ForeignKey("account_id", "accounts", "account_id"),
+            ForeignKey("entitlement_id", "entitlements", "entitlement_id"),
+            ForeignKey("contact_id", "contacts", "contact_id"),
+            ForeignKey("asset_id", "assets", "asset_id"),
+            ForeignKey("service_contract_id", "service_contracts", "service_contract_id"),
+        ),
+        ordered=(("created_at", "closed_at"), ("created_at", "first_response_at")),
+    ),
+    TableSpec(
+        "time_entries",
+        (
+            _c("time_entry_id", required=True),
+            _c("case_id", required=True),
+            _c("entry_date", "date", required=True),
+            _c("minutes", "float", required=True, minimum=0),
+        ),
+        key=("time_entry_id",),
+        foreign_keys=(ForeignKey("case_id", "cases", "case_id"),),
+    ),
+    TableSpec(
+        "case_milestones",
+        (
+            _c("case_id", required=True),
+            _c("milestone", required=True),
+            _c("started_at", "timestamp", required=True),
+            _c("target_minutes", "int", minimum=0),
+            _c("completed_at", "timestamp"),
+        ),
+        key=("case_id", "milestone", "started_at"),
+        foreign_keys=(ForeignKey("case_id", "cases", "case_id"),),
+        ordered=(("started_at", "completed_at"),),
+    ),
+)
+
+#: Every native table by name, in dependency order (parents before children).
+TABLES: dict[str, TableSpec] = {spec.name: spec for spec in _SPECS}
+IMPORT_ORDER: tuple[str, ...] = tuple(TABLES)
+
+
+def table_spec(name: str) -> TableSpec:
+    """Return the spec of a native table, or raise ``KeyError`` naming the known ones."""
+    try:
+        return TABLES[name]
+    except KeyError:
+        raise KeyError(f"unknown table {name!r}; known tables: {', '.join(TABLES)}") from None

@@ -1,0 +1,62 @@
+"""Settings: one validated object, read from the environment (``ENTITLEMENTS_*``).
+
+Every setting is documented in the README ("Settings"); a test keeps the two
+in step. Analytics never read settings themselves: callers pass the values
+(thresholds, windows) in as arguments.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .store import DEFAULT_DB_PATH
+
+__all__ = ["Settings", "Thresholds", "load_settings"]
+
+
+class Thresholds(BaseModel):
+    """Near-limit thresholds (DOMAIN.md, "Status"): a plan's own values win where set."""
+
+    model_config = ConfigDict(frozen=True)
+
+    near_limit_pct: float = Field(0.8, ge=0, le=1)
+    near_limit_remaining: float = Field(1.0, ge=0)
+
+
+class Settings(BaseSettings):
+    """Application settings; each field is an ``ENTITLEMENTS_<NAME>`` variable."""
+
+    model_config = SettingsConfigDict(env_prefix="ENTITLEMENTS_", frozen=True, extra="ignore")
+
+    db_path: Path = Field(DEFAULT_DB_PATH, description="The DuckDB database file.")
+    near_limit_pct: float = Field(
+        0.8, ge=0, le=1, description="Near limit when pct_used reaches this fraction (per plan where set)."
+    )
+    near_limit_remaining: float = Field(
+        1.0, ge=0, description="Near limit when remaining units are at or below this (per plan where set)."
+    )
+    burn_window_days: int = Field(90, ge=1, description="Trailing window of the burn rate, in days.")
+    renewal_window_days: int = Field(90, ge=1, description="Renewals due within this many days.")
+    at_risk_fraction: float = Field(
+        0.25, gt=0, le=1, description="A milestone is at risk in the last fraction of its target."
+    )
+    demo_cases: int = Field(
+        50_000, ge=0, description="Cases in the demo database built when the app finds none."
+    )
+    admin_password_sha256: str | None = Field(
+        None, description="SHA-256 hex digest of the admin password (used when OIDC is not configured)."
+    )
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return Thresholds(
+            near_limit_pct=self.near_limit_pct, near_limit_remaining=self.near_limit_remaining
+        )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides (e.g. ``db_path``) on top."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
