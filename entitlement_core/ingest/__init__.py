@@ -1,0 +1,167 @@
+"""Imports: native files, Salesforce exports and uploads, all or nothing.
+
+Every format becomes :class:`RawTable` values; one validator checks them
+against the schema and the stored data, and one transaction applies them.
+A bad row anywhere means nothing changes and every problem is reported
+(file, line, column, reason).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+
+from ..problems import Problem, ProblemsError
+from ..schema import TABLES
+from ..store import Store
+from .apply import FileStats, Progress, apply_tables
+from .native import read_native, read_native_file
+from .raw import LINE, RawTable
+from .validate import StagedTable, validate_tables
+
+__all__ = [
+    "FileStats",
+    "ImportResult",
+    "RawTable",
+    "LINE",
+    "detect_format",
+    "import_path",
+    "import_tables",
+    "import_uploads",
+    "validate_only",
+]
+
+Format = Literal["native", "salesforce"]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """The outcome of one import run."""
+
+    run_id: str
+    format: str
+    files: tuple[FileStats, ...]
+    seconds: float
+
+    @property
+    def rows_added(self) -> int:
+        return sum(f.rows_added for f in self.files)
+
+    @property
+    def rows_updated(self) -> int:
+        return sum(f.rows_updated for f in self.files)
+
+    def summary(self) -> str:
+        return (
+            f"imported {len(self.files)} file(s) ({self.format}): {self.rows_added} rows added, "
+            f"{self.rows_updated} updated, in {self.seconds:.1f} s"
+        )
+
+
+def detect_format(path: Path) -> Format:
+    """``salesforce`` when a folder holds files named after Salesforce objects, else ``native``."""
+    from .salesforce import is_salesforce_folder
+
+    return "salesforce" if path.is_dir() and is_salesforce_folder(path) else "native"
+
+
+def _existing(store: Store, raws: Sequence[RawTable]) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    """Stored keys of every table the raws refer to (for foreign keys), and stored usage types."""
+    needed: set[str] = set()
+    for raw in raws:
+        needed.update(fk.table for fk in TABLES[raw.table].foreign_keys)
+    keys = {}
+    for table in needed:
+        key = TABLES[table].key[0]
+        keys[table] = store.query(f'SELECT DISTINCT "{key}" FROM "{table}"')
+    usage = (
+        store.query("SELECT entitlement_id, usage_type FROM entitlements")
+        if any(r.table == "entitlements" for r in raws)
+        else pl.DataFrame(schema={"entitlement_id": pl.String, "usage_type": pl.String})
+    )
+    return keys, usage
+
+
+def validate_only(store: Store, raws: Sequence[RawTable]) -> tuple[dict[str, StagedTable], list[Problem]]:
+    """Validate raw tables against the schema and the stored data; change nothing."""
+    keys, usage = _existing(store, raws)
+    return validate_tables(raws, keys, usage)
+
+
+def import_tables(
+    store: Store, raws: Sequence[RawTable], *, format: str = "native", progress: Progress | None = None
+) -> ImportResult:
+    """Validate and apply raw tables in one transaction.
+
+    Raises
+    ------
+    ProblemsError
+        When any row is bad; the store is unchanged.
+    """
+    started = time.perf_counter()
+    started_at = dt.datetime.now(dt.UTC)
+    if progress:
+        progress(0, 1, f"validating {sum(r.frame.height for r in raws):,} rows")
+    staged, problems = validate_only(store, raws)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise ProblemsError(errors)
+    sources = [(r.source, r.table, r.sha256, r.format, r.frame.height) for r in raws]
+    run_id = uuid.uuid4().hex
+    stats = apply_tables(store, staged, sources=sources, run_id=run_id, started_at=started_at, progress=progress)
+    return ImportResult(
+        run_id=run_id,
+        format=format,
+        files=tuple(stats),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def import_path(
+    store: Store,
+    path: Path | Iterable[Path],
+    *,
+    format: Format | None = None,
+    mapping: Path | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import a folder or files in the native or Salesforce format (detected when not given)."""
+    paths = [path] if isinstance(path, Path) else list(path)
+    if format is None:
+        format = detect_format(paths[0]) if len(paths) == 1 else "native"
+    if progress:
+        progress(0, 1, "reading files")
+    if format == "salesforce":
+        from .salesforce import load_mapping, read_salesforce
+
+        if len(paths) != 1 or not paths[0].is_dir():
+            raise ProblemsError([Problem(message="a Salesforce import takes one folder of object exports")])
+        raws = read_salesforce(paths[0], mapping=load_mapping(mapping) if mapping else None)
+    else:
+        if mapping is not None:
+            raise ProblemsError([Problem(message="--mapping applies to Salesforce imports only")])
+        raws = read_native(paths)
+    return import_tables(store, raws, format=format, progress=progress)
+
+
+def import_uploads(
+    store: Store, files: Sequence[tuple[str, bytes]], *, progress: Progress | None = None
+) -> ImportResult:
+    """Import uploaded native files given as (file name, content) pairs."""
+    problems: list[Problem] = []
+    raws: list[RawTable] = []
+    for name, data in files:
+        try:
+            raws.append(read_native_file(name, data))
+        except ProblemsError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ProblemsError(problems)
+    return import_tables(store, raws, format="native", progress=progress)

@@ -1,0 +1,135 @@
+"""Apply validated tables to the store: an upsert by key, all tables in one transaction.
+
+Only rows that are new or differ from the stored row are written, so
+re-importing the same files changes nothing. Columns a file does not carry
+keep their stored values (or the schema default for a new row).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from ..schema import IMPORT_ORDER, TABLES, TableSpec
+from ..store import Store
+from .validate import SOURCE, StagedTable
+
+__all__ = ["FileStats", "apply_tables", "Progress"]
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class FileStats:
+    """What one imported file did: rows read, added and updated."""
+
+    file: str
+    table: str
+    rows_read: int
+    rows_added: int
+    rows_updated: int
+
+
+def _literal_default(value: object) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, str) and value.isidentifier():
+        return f"'{value}'"
+    raise ValueError(f"unsupported default {value!r}")
+
+
+def _merge_sql(spec: TableSpec, staged: StagedTable, view: str, temp: str) -> str:
+    """SQL creating ``temp``: staged rows that are new or changed, merged with stored values."""
+    t = f'"{spec.name}"'
+    select, compare = [], []
+    for col in spec.columns:
+        name = f'"{col.name}"'
+        if col.name in staged.present:
+            expr = f"s.{name}"
+            if col.default is not None:
+                expr = f"coalesce({expr}, {_literal_default(col.default)})"
+        elif col.default is not None:
+            expr = f"coalesce(t.{name}, {_literal_default(col.default)})"
+        else:
+            expr = f"t.{name}"
+        select.append(f"{expr} AS {name}")
+        compare.append(f"({expr}) IS NOT DISTINCT FROM t.{name}")
+    extra = "CAST(s.extra AS JSON)" if staged.has_extra else "t.extra"
+    select.append(f"{extra} AS extra")
+    compare.append(f"CAST({extra} AS VARCHAR) IS NOT DISTINCT FROM CAST(t.extra AS VARCHAR)")
+    on = " AND ".join(
+        f's."{k}" = t."{k}"' if spec.column(k).required else f's."{k}" IS NOT DISTINCT FROM t."{k}"'
+        for k in spec.key
+    )
+    return (
+        f"CREATE TEMP TABLE {temp} AS SELECT {', '.join(select)}, s.{SOURCE} AS {SOURCE}, "
+        f"t.rowid AS _rowid FROM {view} s LEFT JOIN {t} t ON {on} "
+        f"WHERE t.rowid IS NULL OR NOT ({' AND '.join(compare)})"
+    )
+
+
+def _apply_table(con: duckdb.DuckDBPyConnection, staged: StagedTable) -> pl.DataFrame:
+    """Upsert one table; return rows added/updated per source file."""
+    spec = TABLES[staged.table]
+    cols = [c for c in spec.column_names if c in staged.present]
+    payload = staged.frame.select(*cols, "extra", SOURCE)
+    view, temp = f"_staged_{spec.name}", f"_changed_{spec.name}"
+    con.register(view, payload.to_arrow())
+    try:
+        con.execute(_merge_sql(spec, staged, view, temp))
+    finally:
+        con.unregister(view)
+    col_sql = ", ".join(f'"{c}"' for c in (*spec.column_names, "extra"))
+    con.execute(f'DELETE FROM "{spec.name}" WHERE rowid IN (SELECT _rowid FROM {temp} WHERE _rowid IS NOT NULL)')
+    con.execute(f'INSERT INTO "{spec.name}" ({col_sql}) SELECT {col_sql} FROM {temp}')
+    stats = con.sql(
+        f"SELECT {SOURCE} AS file, count(*) FILTER (WHERE _rowid IS NULL) AS added, "
+        f"count(*) FILTER (WHERE _rowid IS NOT NULL) AS updated FROM {temp} GROUP BY 1"
+    ).pl()
+    con.execute(f"DROP TABLE {temp}")
+    return stats
+
+
+def apply_tables(
+    store: Store,
+    staged: dict[str, StagedTable],
+    *,
+    sources: list[tuple[str, str, str, str, int]],
+    run_id: str,
+    started_at: dt.datetime,
+    progress: Progress | None = None,
+) -> list[FileStats]:
+    """Write every staged table in one transaction and record the import batch.
+
+    ``sources`` lists (file, table, sha256, format, rows_read) per file. Any
+    exception rolls everything back: the store is left as it was.
+    """
+    order = [t for t in IMPORT_ORDER if t in staged]
+    added: dict[str, int] = {}
+    updated: dict[str, int] = {}
+    with store.transaction() as con:
+        for i, table in enumerate(order):
+            if progress:
+                progress(i, len(order), f"applying {table}")
+            for file, a, u in _apply_table(con, staged[table]).rows():
+                added[file] = added.get(file, 0) + a
+                updated[file] = updated.get(file, 0) + u
+        finished = dt.datetime.now(dt.UTC)
+        result = []
+        for file, table, sha, fmt, read in sources:
+            stats = FileStats(file, table, read, added.get(file, 0), updated.get(file, 0))
+            result.append(stats)
+            con.execute(
+                "INSERT INTO import_batches (run_id, file_name, sha256, format, table_name, rows_read, "
+                "rows_added, rows_updated, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [run_id, file, sha, fmt, table, read, stats.rows_added, stats.rows_updated, started_at, finished],
+            )
+        if any(added.values()) or any(updated.values()):
+            store.bump_data_version(con)
+    if progress:
+        progress(len(order), len(order), "done")
+    return result

@@ -1,0 +1,49 @@
+"""The report registry: every ``report NAME`` of the command line, in one place.
+
+Usage reports live in :mod:`entitlement_core.usage.reports`, SLA reports in
+:mod:`entitlement_core.sla.reports`; each is ``fn(tables, *, as_of, settings)``
+returning a collected frame.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import polars as pl
+
+from .settings import Settings
+from .staging import Tables
+
+__all__ = ["REPORT_NAMES", "available_reports", "run_report"]
+
+ReportFn = Callable[..., pl.DataFrame]
+
+#: Report names in the order the command line lists them (DOMAIN.md "Command line").
+REPORT_NAMES = (
+    "utilization",
+    "near-limit",
+    "overage",
+    "unmatched-cases",
+    "upsell",
+    "renewals",
+    "reconciliation",
+    "milestones",
+    "compliance",
+)
+
+
+def available_reports() -> dict[str, ReportFn]:
+    from .sla.reports import REPORTS as SLA_REPORTS
+    from .usage.reports import REPORTS as USAGE_REPORTS
+
+    merged = {**USAGE_REPORTS, **SLA_REPORTS}
+    return {name: merged[name] for name in REPORT_NAMES if name in merged}
+
+
+def run_report(name: str, tables: Tables, *, as_of: dt.datetime, settings: Settings) -> pl.DataFrame:
+    """Run one named report as of a moment."""
+    reports = available_reports()
+    if name not in reports:
+        raise KeyError(f"unknown report {name!r}; choose one of: {', '.join(reports)}")
+    return reports[name](tables, as_of=as_of, settings=settings)

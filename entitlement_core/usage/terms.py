@@ -1,0 +1,210 @@
+"""Entitlement terms in UTC: time zones, term boundaries and the as-of day.
+
+DOMAIN.md, "Consumption rules" 5: term days are calendar days in the
+entitlement's time zone. Converting millions of case timestamps to local
+zones is slow, so the conversion is done once per entitlement (few rows):
+the term becomes a half-open UTC interval ``[start_utc, end_utc)`` where
+``start_utc`` is local midnight of ``start_date`` and ``end_utc`` local
+midnight of the day after ``end_date``. Case timestamps are then compared
+in UTC.
+
+The time zone of an entitlement is the zone of its own business hours, else
+of its entitlement process's business hours, else UTC. A zone name that is
+not a known IANA zone is ignored (the next fallback applies); the validator
+reports it.
+
+Example
+-------
+A term starting 2026-04-01 in Europe/Berlin (CEST, UTC+2) starts at
+``2026-03-31T22:00Z``, so a case created at ``2026-03-31T22:30Z`` (00:30 on
+April 1 in Berlin) is inside it (EXAMPLES.md 6).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import polars as pl
+
+from ..staging import Tables
+
+__all__ = [
+    "UTC_TS",
+    "check_as_of",
+    "entitlement_terms",
+    "known_zones",
+    "local_midnight_utc",
+    "with_local_date",
+]
+
+UTC_TS = pl.Datetime("us", "UTC")
+_DAY_US = 86_400_000_000
+
+
+def check_as_of(as_of: dt.datetime) -> dt.datetime:
+    """Return ``as_of`` in UTC; a naive datetime is refused (it names no moment)."""
+    if as_of.tzinfo is None or as_of.utcoffset() is None:
+        raise ValueError(f"as_of must be timezone-aware (got naive {as_of.isoformat()})")
+    return as_of.astimezone(dt.UTC)
+
+
+@lru_cache(maxsize=512)
+def _is_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        return False
+    return True
+
+
+def known_zones(tables: Tables) -> list[str]:
+    """The valid IANA zones named by business hours, plus ``UTC`` (sorted).
+
+    Business hours are a small table: collecting its distinct zones lets every
+    per-zone conversion be a vectorised ``when/then`` over literal zone names.
+    """
+    names = tables.business_hours.select(pl.col("timezone").drop_nulls().unique()).collect()
+    zones = {z for z in names.to_series().to_list() if _is_zone(z)}
+    zones.add("UTC")
+    return sorted(zones)
+
+
+def _midnight_in(naive: pl.Expr, zone: str) -> pl.Expr:
+    """First instant of a local day in ``zone``, as UTC.
+
+    Where midnight does not exist (a DST jump at 00:00, e.g. America/Santiago)
+    the day starts at the jump; where it is repeated, at the earlier one.
+    """
+    if zone == "UTC":
+        return naive.dt.replace_time_zone("UTC")
+    steps = [naive + pl.duration(minutes=m) for m in (0, 30, 60, 120)]
+    return pl.coalesce(
+        [s.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null") for s in steps]
+    ).dt.convert_time_zone("UTC")
+
+
+def local_midnight_utc(date: pl.Expr, timezone: pl.Expr, zones: Sequence[str]) -> pl.Expr:
+    """UTC instant at which the local day ``date`` begins in the row's ``timezone``.
+
+    Zones not in ``zones`` are treated as UTC. Vectorised: one branch per zone.
+    """
+    naive = date.cast(pl.Datetime("us"))
+    others = [z for z in zones if z != "UTC"]
+    if not others:
+        return naive.dt.replace_time_zone("UTC")
+    chain = pl.when(timezone == others[0]).then(_midnight_in(naive, others[0]))
+    for zone in others[1:]:
+        chain = chain.when(timezone == zone).then(_midnight_in(naive, zone))
+    return chain.otherwise(naive.dt.replace_time_zone("UTC"))
+
+
+def _as_of_days(as_of: dt.datetime, zones: Sequence[str]) -> pl.LazyFrame:
+    """One row per zone: the as-of moment's calendar day there."""
+    return pl.LazyFrame(
+        {
+            "timezone": list(zones),
+            "as_of_date": [as_of.astimezone(ZoneInfo(z)).date() for z in zones],
+        },
+        schema={"timezone": pl.String, "as_of_date": pl.Date},
+    )
+
+
+def entitlement_terms(tables: Tables, *, as_of: dt.datetime, zones: Sequence[str]) -> pl.LazyFrame:
+    """Entitlements with their time zone, UTC term bounds and as-of day.
+
+    Grain: one row per entitlement.
+
+    Parameters
+    ----------
+    tables
+        The native tables.
+    as_of
+        The as-of moment (timezone-aware).
+    zones
+        Valid zone names (:func:`known_zones`).
+
+    Returns
+    -------
+    pl.LazyFrame
+        Every entitlement column plus ``timezone``, ``start_utc`` (local
+        midnight of ``start_date``), ``end_utc`` (local midnight after
+        ``end_date``) and ``as_of_date`` (the as-of moment's local day).
+    """
+    as_of = check_as_of(as_of)
+    valid = list(zones)
+    bh = tables.business_hours.select("business_hours_id", pl.col("timezone").alias("_own_tz"))
+    proc = tables.entitlement_processes.select(
+        "process_id", pl.col("business_hours_id").alias("_proc_bh_id")
+    ).join(
+        tables.business_hours.select(
+            pl.col("business_hours_id").alias("_proc_bh_id"), pl.col("timezone").alias("_proc_tz")
+        ),
+        on="_proc_bh_id",
+        how="left",
+    )
+    ents = tables.entitlements
+    names = ents.collect_schema().names()
+    zone = pl.coalesce(
+        pl.when(pl.col("_own_tz").is_in(valid)).then(pl.col("_own_tz")),
+        pl.when(pl.col("_proc_tz").is_in(valid)).then(pl.col("_proc_tz")),
+        pl.lit("UTC"),
+    )
+    return (
+        ents.join(bh, on="business_hours_id", how="left")
+        .join(proc.select("process_id", "_proc_tz"), on="process_id", how="left")
+        .with_columns(zone.alias("timezone"))
+        .with_columns(
+            local_midnight_utc(pl.col("start_date"), pl.col("timezone"), valid).alias("start_utc"),
+            local_midnight_utc(
+                pl.col("end_date") + pl.duration(days=1), pl.col("timezone"), valid
+            ).alias("end_utc"),
+        )
+        .join(_as_of_days(as_of, valid), on="timezone", how="left")
+        .select(*names, "timezone", "start_utc", "end_utc", "as_of_date")
+    )
+
+
+def with_local_date(
+    frame: pl.LazyFrame, ts: str, out: str, zones: Sequence[str], *, anchor: tuple[str, str]
+) -> pl.LazyFrame:
+    """Add ``out``: the local calendar day of the UTC timestamp column ``ts``.
+
+    ``frame`` carries ``timezone`` and an anchor pair ``(date, utc)`` of the
+    same zone (e.g. ``("start_date", "start_utc")``). The day is first guessed
+    as ``date + floor((ts - utc) / 24h)``, which is off by at most one day
+    across DST changes, then corrected against the UTC bounds of the guessed
+    day. Those bounds are computed once per distinct (zone, day), never per
+    row, which keeps millions of timestamps cheap.
+    """
+    anchor_date, anchor_utc = anchor
+    guess = pl.col(anchor_date) + pl.duration(
+        days=(pl.col(ts) - pl.col(anchor_utc)).dt.total_microseconds() // _DAY_US
+    )
+    keyed = frame.with_columns(guess.alias("_guess"))
+    bounds = (
+        keyed.select("timezone", "_guess")
+        .filter(pl.col("_guess").is_not_null())
+        .unique()
+        .with_columns(
+            local_midnight_utc(pl.col("_guess"), pl.col("timezone"), zones).alias("_lo"),
+            local_midnight_utc(
+                pl.col("_guess") + pl.duration(days=1), pl.col("timezone"), zones
+            ).alias("_hi"),
+        )
+    )
+    one = pl.duration(days=1)
+    return (
+        keyed.join(bounds, on=["timezone", "_guess"], how="left")
+        .with_columns(
+            pl.when(pl.col(ts) < pl.col("_lo"))
+            .then(pl.col("_guess") - one)
+            .when(pl.col(ts) >= pl.col("_hi"))
+            .then(pl.col("_guess") + one)
+            .otherwise(pl.col("_guess"))
+            .alias(out)
+        )
+        .drop("_guess", "_lo", "_hi")
+    )
