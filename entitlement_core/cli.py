@@ -115,7 +115,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    demo = sub.add_parser("demo", parents=[common], help="build a realistic demo database (replaces its data)")
+    demo = sub.add_parser(
+        "demo", parents=[common], help="build a realistic demo database (replaces its data)"
+    )
     demo.add_argument("--cases", type=int, default=50_000, help="number of cases (default 50000)")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     demo.add_argument("--today", metavar="DATE", help="the demo's 'today' (default: today, UTC)")
@@ -124,13 +126,20 @@ def _parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", parents=[common], help="import a folder or files (all or nothing)")
     imp.add_argument("path", help="folder of CSV/Parquet files, or one file")
     imp.add_argument("--format", choices=["native", "salesforce"], help="input format (default: detected)")
-    imp.add_argument("--mapping", metavar="FILE", help="Salesforce mapping file (TOML) for custom objects/fields")
+    imp.add_argument(
+        "--mapping", metavar="FILE", help="Salesforce mapping file (TOML) for custom objects/fields"
+    )
     imp.set_defaults(run=_cmd_import)
 
     rep = sub.add_parser("report", parents=[common], help="write a report as CSV, Parquet or JSON")
     rep.add_argument("name", choices=REPORT_NAMES, metavar="NAME", help=", ".join(REPORT_NAMES))
-    rep.add_argument("--as-of", type=parse_as_of, default=None, metavar="TIMESTAMP",
-                     help="as-of moment (ISO 8601; a date means the end of that day, UTC; default now)")
+    rep.add_argument(
+        "--as-of",
+        type=parse_as_of,
+        default=None,
+        metavar="TIMESTAMP",
+        help="as-of moment (ISO 8601; a date means the end of that day, UTC; default now)",
+    )
     rep.add_argument("--out", metavar="FILE", help="output file, or - for standard output (default -)")
     rep.add_argument("--format", choices=["csv", "parquet", "json"], default="csv")
     rep.set_defaults(run=_cmd_report)

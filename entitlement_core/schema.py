@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 __all__ = [
-    "ColumnSpec",
-    "ForeignKey",
+    "DUCKDB_TYPES",
     "IMPORT_ORDER",
     "TABLES",
-    "TableSpec",
+    "ColumnSpec",
+    "ForeignKey",
     "LogicalType",
-    "DUCKDB_TYPES",
+    "TableSpec",
     "table_spec",
 ]
 

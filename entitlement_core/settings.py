@@ -52,9 +52,7 @@ class Settings(BaseSettings):
 
     @property
     def thresholds(self) -> Thresholds:
-        return Thresholds(
-            near_limit_pct=self.near_limit_pct, near_limit_remaining=self.near_limit_remaining
-        )
+        return Thresholds(near_limit_pct=self.near_limit_pct, near_limit_remaining=self.near_limit_remaining)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -16,7 +16,7 @@ import polars as pl
 
 from .schema import TABLES
 
-__all__ = ["POLARS_TYPES", "Tables", "load_tables", "polars_schema", "conform"]
+__all__ = ["POLARS_TYPES", "Tables", "conform", "load_tables", "polars_schema"]
 
 POLARS_TYPES: dict[str, pl.DataType] = {
     "text": pl.String(),

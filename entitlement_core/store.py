@@ -20,7 +20,7 @@ import polars as pl
 
 from .schema import DUCKDB_TYPES, TABLES, TableSpec
 
-__all__ = ["Store", "SCHEMA_VERSION", "DEFAULT_DB_PATH", "StoreError", "open_store", "scalar"]
+__all__ = ["DEFAULT_DB_PATH", "SCHEMA_VERSION", "Store", "StoreError", "open_store", "scalar"]
 
 
 #: The default database file: ``data/entitlements.duckdb`` beside the project.
@@ -129,9 +129,7 @@ class Store:
     # -- schema ---------------------------------------------------------
     def schema_version(self) -> int:
         con = self.con
-        exists = scalar(
-            con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'store_meta'"
-        )
+        exists = scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'store_meta'")
         if not exists:
             return 0
         value = scalar(con, "SELECT value FROM store_meta WHERE key = 'schema_version'")
@@ -261,9 +259,7 @@ class Store:
         )
 
 
-def scalar(
-    con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] | None = None
-) -> object:
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] | None = None) -> object:
     """The first value of a statement's first row (fetching it whole: DuckDB 2
     refuses further work on a cursor with an unfinished result)."""
     rows = con.execute(sql, params).fetchall() if params is not None else con.execute(sql).fetchall()

@@ -27,10 +27,10 @@ from .raw import LINE, RawTable
 from .validate import StagedTable, validate_tables
 
 __all__ = [
+    "LINE",
     "FileStats",
     "ImportResult",
     "RawTable",
-    "LINE",
     "detect_format",
     "import_path",
     "import_tables",
@@ -115,7 +115,9 @@ def import_tables(
         raise ProblemsError(errors)
     sources = [(r.source, r.table, r.sha256, r.format, r.frame.height) for r in raws]
     run_id = uuid.uuid4().hex
-    stats = apply_tables(store, staged, sources=sources, run_id=run_id, started_at=started_at, progress=progress)
+    stats = apply_tables(
+        store, staged, sources=sources, run_id=run_id, started_at=started_at, progress=progress
+    )
     return ImportResult(
         run_id=run_id,
         format=format,

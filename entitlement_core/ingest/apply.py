@@ -18,7 +18,7 @@ from ..schema import IMPORT_ORDER, TABLES, TableSpec
 from ..store import Store
 from .validate import SOURCE, StagedTable
 
-__all__ = ["FileStats", "apply_tables", "Progress"]
+__all__ = ["FileStats", "Progress", "apply_tables"]
 
 Progress = Callable[[int, int, str], None]
 
@@ -84,7 +84,9 @@ def _apply_table(con: duckdb.DuckDBPyConnection, staged: StagedTable) -> pl.Data
     finally:
         con.unregister(view)
     col_sql = ", ".join(f'"{c}"' for c in (*spec.column_names, "extra"))
-    con.execute(f'DELETE FROM "{spec.name}" WHERE rowid IN (SELECT _rowid FROM {temp} WHERE _rowid IS NOT NULL)')
+    con.execute(
+        f'DELETE FROM "{spec.name}" WHERE rowid IN (SELECT _rowid FROM {temp} WHERE _rowid IS NOT NULL)'
+    )
     con.execute(f'INSERT INTO "{spec.name}" ({col_sql}) SELECT {col_sql} FROM {temp}')
     stats = con.sql(
         f"SELECT {SOURCE} AS file, count(*) FILTER (WHERE _rowid IS NULL) AS added, "
@@ -126,7 +128,18 @@ def apply_tables(
             con.execute(
                 "INSERT INTO import_batches (run_id, file_name, sha256, format, table_name, rows_read, "
                 "rows_added, rows_updated, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [run_id, file, sha, fmt, table, read, stats.rows_added, stats.rows_updated, started_at, finished],
+                [
+                    run_id,
+                    file,
+                    sha,
+                    fmt,
+                    table,
+                    read,
+                    stats.rows_added,
+                    stats.rows_updated,
+                    started_at,
+                    finished,
+                ],
             )
         if any(added.values()) or any(updated.values()):
             store.bump_data_version(con)

@@ -17,7 +17,7 @@ from ..problems import Problem, ProblemsError
 from ..schema import TABLES
 from .raw import LINE, RawTable
 
-__all__ = ["read_native", "read_native_file", "frame_from_bytes", "SUFFIXES"]
+__all__ = ["SUFFIXES", "frame_from_bytes", "read_native", "read_native_file"]
 
 SUFFIXES = (".csv", ".parquet")
 
@@ -61,9 +61,7 @@ def _csv_frame(data: bytes, source: str) -> pl.DataFrame:
     if not data.strip():
         raise ProblemsError([Problem(file=source, line=1, message="the file is empty (no header line)")])
     try:
-        frame = pl.read_csv(
-            data, infer_schema=False, truncate_ragged_lines=False
-        )
+        frame = pl.read_csv(data, infer_schema=False, truncate_ragged_lines=False)
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ProblemsError([Problem(file=source, message=f"not a readable CSV file: {message}")]) from exc
@@ -73,9 +71,9 @@ def _csv_frame(data: bytes, source: str) -> pl.DataFrame:
     # Line numbers: the header is line 1; quoted cells may span lines, so each
     # row starts after the newlines held by the rows before it.
     if frame.width and frame.height:
-        inner = pl.sum_horizontal(
-            pl.col(c).str.count_matches("\n").fill_null(0) for c in frame.columns
-        ).cast(pl.Int64)
+        inner = pl.sum_horizontal(pl.col(c).str.count_matches("\n").fill_null(0) for c in frame.columns).cast(
+            pl.Int64
+        )
         line = pl.int_range(0, pl.len(), dtype=pl.Int64) + 2 + inner.cum_sum() - inner
         frame = frame.with_columns(line.alias(LINE))
     else:

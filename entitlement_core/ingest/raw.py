@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-__all__ = ["RawTable", "LINE"]
+__all__ = ["LINE", "RawTable"]
 
 #: Column holding each row's line number in its source file (header = line 1).
 LINE = "_line"

@@ -19,7 +19,7 @@ from ..schema import TABLES, ColumnSpec, TableSpec
 from ..staging import POLARS_TYPES
 from .raw import LINE, RawTable
 
-__all__ = ["StagedTable", "validate_tables", "parse_column", "MAX_PER_CHECK", "SOURCE"]
+__all__ = ["MAX_PER_CHECK", "SOURCE", "StagedTable", "parse_column", "validate_tables"]
 
 MAX_PER_CHECK = 50
 SOURCE = "_source"
@@ -63,7 +63,9 @@ def _hhmm(e: pl.Expr) -> pl.Expr:
     hh = m.struct.field("1").cast(pl.Int32, strict=False)
     mm = m.struct.field("2").cast(pl.Int32, strict=False)
     ok = ((hh < 24) & (mm < 60)) | ((hh == 24) & (mm == 0))
-    return pl.when(ok).then(pl.format("{}:{}", hh.cast(pl.String).str.zfill(2), mm.cast(pl.String).str.zfill(2)))
+    return pl.when(ok).then(
+        pl.format("{}:{}", hh.cast(pl.String).str.zfill(2), mm.cast(pl.String).str.zfill(2))
+    )
 
 
 def parse_column(col: ColumnSpec, e: pl.Expr) -> pl.Expr:
@@ -129,9 +131,7 @@ class _Collector:
             return
         shown = bad.head(MAX_PER_CHECK)
         msg = pl.lit(message) if isinstance(message, str) else message
-        rows = shown.select(
-            pl.col(SOURCE), pl.col(LINE), pl.col("_record"), msg.alias("_message")
-        ).rows()
+        rows = shown.select(pl.col(SOURCE), pl.col(LINE), pl.col("_record"), msg.alias("_message")).rows()
         for source, line, record, text in rows:
             self.problems.append(
                 Problem(
@@ -169,14 +169,14 @@ def _stage_one(raw: RawTable, out: _Collector) -> tuple[pl.DataFrame, set[str], 
     missing = [c.name for c in spec.columns if c.required and c.name not in present]
     for name in missing:
         out.problems.append(
-            Problem(file=raw.source, line=1, column=raw.source_column(name), message="required column is missing")
+            Problem(
+                file=raw.source, line=1, column=raw.source_column(name), message="required column is missing"
+            )
         )
     if missing:
         return None
     extras = [c for c in frame.columns if c not in spec.column_names and c != LINE and not c.startswith("_")]
-    base = frame.with_columns(
-        pl.lit(raw.source).alias(SOURCE), _record_expr(spec, present).alias("_record")
-    )
+    base = frame.with_columns(pl.lit(raw.source).alias(SOURCE), _record_expr(spec, present).alias("_record"))
     parsed = base.with_columns(
         parse_column(spec.column(c), pl.col(c)).alias(f"__{c}") for c in sorted(present)
     )
@@ -191,7 +191,9 @@ def _stage_one(raw: RawTable, out: _Collector) -> tuple[pl.DataFrame, set[str], 
             out.add(
                 parsed.filter(raw_c.is_not_null() & ~typed.is_in(list(col.choices))),
                 column=shown,
-                message=pl.format(f"unknown {name.replace('_', ' ')} '{{}}': expected one of {choices}", raw_c),
+                message=pl.format(
+                    f"unknown {name.replace('_', ' ')} '{{}}': expected one of {choices}", raw_c
+                ),
             )
         elif col.type != "text":
             out.add(
@@ -232,7 +234,9 @@ def _check_schedule(parsed: pl.DataFrame, present: set[str], raw: RawTable, out:
         out.add(
             parsed.filter(pl.col("timezone").is_in(unknown)),
             column="timezone",
-            message=pl.format("unknown time zone '{}' (use an IANA name such as Europe/Berlin)", pl.col("timezone")),
+            message=pl.format(
+                "unknown time zone '{}' (use an IANA name such as Europe/Berlin)", pl.col("timezone")
+            ),
         )
     for day in _DAYS:
         s, e = f"{day}_start", f"{day}_end"
@@ -279,7 +283,9 @@ def validate_tables(
         _check_keys(TABLES[table], staged, result, existing_keys, out)
     if "entitlements" in result:
         _check_usage_type(result["entitlements"], existing_usage, out)
-    ordered = sorted(out.problems, key=lambda p: (p.file or "", p.line or 0, p.column or ""))
+    ordered = sorted(
+        out.problems, key=lambda p: (p.file or "", p.line if p.line is not None else 1 << 62, p.column or "")
+    )
     return result, ordered
 
 
@@ -295,12 +301,16 @@ def _check_keys(
     if all(k in staged.present for k in key):
         dup = frame.filter(pl.struct(key).is_duplicated())
         if dup.height:
-            first = dup.group_by(key).agg(pl.col(SOURCE).first().alias("_f"), pl.col(LINE).min().alias("_first"))
+            first = dup.group_by(key).agg(
+                pl.col(SOURCE).first().alias("_f"), pl.col(LINE).min().alias("_first")
+            )
             dup = dup.join(first, on=key, nulls_equal=True).filter(pl.col(LINE) != pl.col("_first"))
             out.add(
                 dup,
                 column=key[0],
-                message=pl.format("duplicate key {} (first on line {} of {})", pl.col("_record"), "_first", "_f"),
+                message=pl.format(
+                    "duplicate key {} (first on line {} of {})", pl.col("_record"), "_first", "_f"
+                ),
             )
     for fk in spec.foreign_keys:
         if fk.column not in staged.present:
@@ -326,7 +336,9 @@ def _check_usage_type(staged: StagedTable, existing: pl.DataFrame, out: _Collect
         joined.filter(pl.col("usage_type").is_not_null() & (pl.col("usage_type") != pl.col("_stored"))),
         column="usage_type",
         message=pl.format(
-            "usage type is permanent: entitlement is '{}', the file says '{}'", pl.col("_stored"), pl.col("usage_type")
+            "usage type is permanent: entitlement is '{}', the file says '{}'",
+            pl.col("_stored"),
+            pl.col("usage_type"),
         ),
     )
 
