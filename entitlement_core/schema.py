@@ -85,6 +85,7 @@ def _c(name: str, type: LogicalType = "text", **kw: object) -> ColumnSpec:
 
 
 USAGE_TYPES = ("cases", "hours", "none")
+GRANT_KINDS = ("anchor", "pack", "rollover", "commitment")
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 _SPECS: tuple[TableSpec, ...] = (
@@ -156,6 +157,7 @@ _SPECS: tuple[TableSpec, ...] = (
             _c("annual_price", "float", minimum=0),
             _c("overage_rate", "float", minimum=0),
             _c("rollover_pct", "float", minimum=0),
+            _c("rollover_max", "float", minimum=0),
             _c("near_limit_pct", "float", minimum=0),
             _c("near_limit_remaining", "float", minimum=0),
         ),
@@ -291,6 +293,53 @@ _SPECS: tuple[TableSpec, ...] = (
         key=("case_id", "milestone", "started_at"),
         foreign_keys=(ForeignKey("case_id", "cases", "case_id"),),
         ordered=(("started_at", "completed_at"),),
+    ),
+    TableSpec(
+        "usage_resources",
+        (_c("resource", required=True), _c("unit"), _c("name")),
+        key=("resource",),
+        description="Metered resources and their unit of measure (cases, hours, api_calls, usd ...).",
+    ),
+    TableSpec(
+        "grants",
+        (
+            _c("grant_id", required=True),
+            _c("entitlement_id", required=True),
+            _c("resource", required=True),
+            _c("quantity", "float", required=True, minimum=0),
+            _c("effective_from", "timestamp", required=True),
+            _c("expires_at", "timestamp"),
+            _c("kind", required=True, choices=GRANT_KINDS),
+            _c("priority", "int", default=None),
+            _c("unit_rate", "float", minimum=0),
+            _c("source_grant_id"),
+        ),
+        key=("grant_id",),
+        foreign_keys=(
+            ForeignKey("entitlement_id", "entitlements", "entitlement_id"),
+            ForeignKey("resource", "usage_resources", "resource"),
+            ForeignKey("source_grant_id", "grants", "grant_id"),
+        ),
+        ordered=(("effective_from", "expires_at"),),
+        description="Quantities of a resource valid for a period: anchor, top-up pack, rollover, commitment.",
+    ),
+    TableSpec(
+        "usage_events",
+        (
+            _c("event_id", required=True),
+            _c("account_id", required=True),
+            _c("entitlement_id"),
+            _c("resource", required=True),
+            _c("occurred_at", "timestamp", required=True),
+            _c("quantity", "float", required=True, minimum=0),
+        ),
+        key=("event_id",),
+        foreign_keys=(
+            ForeignKey("account_id", "accounts", "account_id"),
+            ForeignKey("entitlement_id", "entitlements", "entitlement_id"),
+            ForeignKey("resource", "usage_resources", "resource"),
+        ),
+        description="Metered usage beyond cases and time entries (API calls, tokens, spend).",
     ),
 )
 

@@ -87,6 +87,9 @@ class Tables:
     cases: pl.LazyFrame
     time_entries: pl.LazyFrame
     case_milestones: pl.LazyFrame
+    usage_resources: pl.LazyFrame
+    grants: pl.LazyFrame
+    usage_events: pl.LazyFrame
 
     @classmethod
     def from_frames(cls, frames: Mapping[str, Any] | None = None, **more: Any) -> Tables:

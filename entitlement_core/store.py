@@ -13,6 +13,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -37,8 +38,30 @@ def _table_ddl(spec: TableSpec) -> str:
     return f'CREATE TABLE IF NOT EXISTS "{spec.name}" ({", ".join(cols)})'
 
 
+#: The native tables of schema version 1 (later versions add tables and columns).
+_V1_TABLES = (
+    "accounts",
+    "contacts",
+    "assets",
+    "service_contracts",
+    "contract_line_items",
+    "plans",
+    "business_hours",
+    "holidays",
+    "entitlement_processes",
+    "milestone_targets",
+    "entitlements",
+    "cases",
+    "time_entries",
+    "case_milestones",
+)
+
+
 def _v1(con: duckdb.DuckDBPyConnection) -> None:
-    for spec in TABLES.values():
+    for name in _V1_TABLES:
+        spec = TABLES[name]
+        if name == "plans":
+            spec = replace(spec, columns=tuple(c for c in spec.columns if c.name != "rollover_max"))
         con.execute(_table_ddl(spec))
     con.execute("CREATE SEQUENCE IF NOT EXISTS import_batch_seq START 1")
     con.execute(
@@ -76,8 +99,23 @@ def _v1(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
 
 
+def _v2(con: duckdb.DuckDBPyConnection) -> None:
+    """Usage management: grants, usage resources and events, plans.rollover_max."""
+    _sync_tables(con)
+
+
+def _sync_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create missing native tables and add missing columns (additive changes only)."""
+    for spec in TABLES.values():
+        con.execute(_table_ddl(spec))
+        for col in spec.columns:
+            con.execute(
+                f'ALTER TABLE "{spec.name}" ADD COLUMN IF NOT EXISTS "{col.name}" {DUCKDB_TYPES[col.type]}'
+            )
+
+
 #: Forward migrations: index i upgrades a database from version i to i + 1.
-MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (_v1,)
+MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (_v1, _v2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

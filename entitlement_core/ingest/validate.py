@@ -43,9 +43,11 @@ def _zones() -> frozenset[str]:
 
 
 def _timestamp(e: pl.Expr) -> pl.Expr:
-    """ISO 8601 text to a UTC instant (``Z`` or an offset converts; none means UTC)."""
+    """ISO 8601 text to a UTC instant (``Z`` or an offset converts; none means UTC;
+    a bare date is its midnight UTC)."""
     norm = (
-        e.str.replace(r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2})$", "${1}T${2}:00")
+        e.str.replace(r"^(\d{4}-\d{2}-\d{2})$", "${1}T00:00:00")
+        .str.replace(r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2})$", "${1}T${2}:00")
         .str.replace(r"^(\d{4}-\d{2}-\d{2}) ", "${1}T")
         .str.replace(r"[Zz]$", "+00:00")
         .str.replace(r"([+-]\d{2})(\d{2})$", "${1}:${2}")
