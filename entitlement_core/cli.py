@@ -103,6 +103,19 @@ def _cmd_report(args: argparse.Namespace, store: Store) -> int:
     return 0
 
 
+def _cmd_validate(args: argparse.Namespace, store: Store) -> int:
+    from .checks import check_configuration, problems_of
+    from .staging import load_tables
+
+    found = check_configuration(load_tables(store))
+    for problem in problems_of(found):
+        print(str(problem))
+    errors = found.filter(found["severity"] == "error").height
+    warnings = found.height - errors
+    print(f"{errors} error(s), {warnings} warning(s)", file=sys.stderr)
+    return 1 if errors else 0
+
+
 def _parser() -> argparse.ArgumentParser:
     from .reports import REPORT_NAMES
 
@@ -143,6 +156,9 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", metavar="FILE", help="output file, or - for standard output (default -)")
     rep.add_argument("--format", choices=["csv", "parquet", "json"], default="csv")
     rep.set_defaults(run=_cmd_report)
+
+    val = sub.add_parser("validate", parents=[common], help="list configuration and data problems")
+    val.set_defaults(run=_cmd_validate)
     return parser
 
 

@@ -65,3 +65,25 @@ def test_unknown_report_is_a_usage_error() -> None:
     with pytest.raises(SystemExit) as info:
         main(["report", "nonsense"])
     assert info.value.code == 2
+
+
+def test_validate_exits_one_on_errors(tmp_path: Path, write_files, capsys) -> None:
+    db = tmp_path / "t.duckdb"
+    assert main(["import", str(write_files(BASE)), "--format", "native", "--db", str(db)]) == 0
+    capsys.readouterr()
+    assert main(["validate", "--db", str(db)]) == 0
+    bad = {
+        "entitlements.csv": "entitlement_id,account_id,usage_type,start_date,end_date,plan\n"
+        "E9,A1,cases,2026-01-01,2026-12-31,Gold\n",
+        "plans.csv": "plan,usage_type\nGold,cases\n",
+    }
+    assert main(["import", str(write_files(bad)), "--format", "native", "--db", str(db)]) == 0
+    from entitlement_core.store import Store
+
+    with Store(db) as s:
+        s.con.execute("DELETE FROM plans WHERE plan = 'Gold'")
+    capsys.readouterr()
+    assert main(["validate", "--db", str(db)]) == 1
+    out = capsys.readouterr()
+    assert "record E9: plan 'Gold' is not in plans" in out.out
+    assert "1 error(s)" in out.err

@@ -1,0 +1,219 @@
+"""Configuration validator: each rule with a record that triggers it and one that does not."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from entitlement_core.checks import CHECKS, check_configuration
+from entitlement_core.staging import Tables
+
+D = dt.date
+T = dt.datetime
+
+ACCOUNTS = {"account_id": ["A1", "A2"], "name": ["Acme", "Beta"]}
+PLANS = {"plan": ["Pro", "Enterprise"], "usage_type": ["cases", "cases"], "cap": [50.0, None]}
+
+
+def ent(**cols):
+    base = {
+        "entitlement_id": ["E1"],
+        "account_id": ["A1"],
+        "usage_type": ["cases"],
+        "start_date": [D(2026, 1, 1)],
+        "end_date": [D(2026, 12, 31)],
+        "cap": [10.0],
+        "plan": [None],
+    }
+    base.update(cols)
+    return base
+
+
+def two_terms(second_start: dt.date, second_end: dt.date) -> dict:
+    return ent(
+        entitlement_id=["E1", "E2"],
+        account_id=["A1", "A1"],
+        usage_type=["cases"] * 2,
+        start_date=[D(2026, 1, 1), second_start],
+        end_date=[D(2026, 12, 31), second_end],
+        cap=[10.0, 10.0],
+        plan=[None, None],
+    )
+
+
+def bh(**days):
+    row = {"business_hours_id": ["BH1"], "timezone": ["UTC"]}
+    row.update({k: [v] for k, v in days.items()})
+    return row
+
+
+# (check name, frames that trigger it with the record id, frames that do not)
+CASES = [
+    (
+        "cases-no-cap-no-plan",
+        {"entitlements": ent(cap=[None])},
+        "E1",
+        {"entitlements": ent(cap=[None], plan=["Enterprise"]), "plans": PLANS},
+    ),
+    ("end-before-start", {"entitlements": ent(end_date=[D(2025, 12, 1)])}, "E1", {"entitlements": ent()}),
+    (
+        "overlapping-entitlements",
+        {"entitlements": two_terms(D(2026, 6, 1), D(2027, 5, 31))},
+        "E1",
+        {"entitlements": two_terms(D(2027, 1, 1), D(2027, 12, 31))},
+    ),
+    (
+        "pack-without-anchor",
+        {
+            "entitlements": ent(cap=[None]),
+            "grants": {
+                "grant_id": ["G1"],
+                "entitlement_id": ["E1"],
+                "resource": ["cases"],
+                "quantity": [5.0],
+                "effective_from": [T(2026, 3, 1)],
+                "kind": ["pack"],
+            },
+        },
+        "G1",
+        {
+            "entitlements": ent(),
+            "grants": {
+                "grant_id": ["G1"],
+                "entitlement_id": ["E1"],
+                "resource": ["cases"],
+                "quantity": [5.0],
+                "effective_from": [T(2026, 3, 1)],
+                "kind": ["pack"],
+            },
+        },
+    ),
+    (
+        "grant-outside-term",
+        {
+            "entitlements": ent(),
+            "grants": {
+                "grant_id": ["G1"],
+                "entitlement_id": ["E1"],
+                "resource": ["cases"],
+                "quantity": [5.0],
+                "effective_from": [T(2027, 3, 1)],
+                "kind": ["pack"],
+            },
+        },
+        "G1",
+        {
+            "entitlements": ent(),
+            "grants": {
+                "grant_id": ["G1"],
+                "entitlement_id": ["E1"],
+                "resource": ["cases"],
+                "quantity": [5.0],
+                "effective_from": [T(2026, 3, 1)],
+                "kind": ["pack"],
+            },
+        },
+    ),
+    (
+        "resource-without-unit",
+        {"usage_resources": {"resource": ["tokens"], "unit": [None]}},
+        "tokens",
+        {"usage_resources": {"resource": ["tokens"], "unit": ["token"]}},
+    ),
+    (
+        "plan-missing",
+        {"entitlements": ent(plan=["Gold"]), "plans": PLANS},
+        "E1",
+        {"entitlements": ent(plan=["Pro"]), "plans": PLANS},
+    ),
+    (
+        "process-without-targets",
+        {"entitlement_processes": {"process_id": ["P1"], "name": ["Std"]}},
+        "P1",
+        {
+            "entitlement_processes": {"process_id": ["P1"], "name": ["Std"]},
+            "milestone_targets": {
+                "process_id": ["P1"],
+                "milestone": ["First Response"],
+                "target_minutes": [60],
+            },
+        },
+    ),
+    (
+        "business-hours-never-open",
+        {"business_hours": bh()},
+        "BH1",
+        {"business_hours": bh(mon_start="09:00", mon_end="17:00")},
+    ),
+    (
+        "case-names-other-accounts-entitlement",
+        {
+            "entitlements": ent(),
+            "cases": {
+                "case_id": ["C1"],
+                "account_id": ["A2"],
+                "created_at": [T(2026, 2, 1)],
+                "entitlement_id": ["E1"],
+            },
+        },
+        "C1",
+        {
+            "entitlements": ent(),
+            "cases": {
+                "case_id": ["C1"],
+                "account_id": ["A1"],
+                "created_at": [T(2026, 2, 1)],
+                "entitlement_id": ["E1"],
+            },
+        },
+    ),
+    (
+        "time-entry-on-cases-entitlement",
+        {
+            "entitlements": ent(),
+            "cases": {
+                "case_id": ["C1"],
+                "account_id": ["A1"],
+                "created_at": [T(2026, 2, 1)],
+                "entitlement_id": ["E1"],
+            },
+            "time_entries": {
+                "time_entry_id": ["T1"],
+                "case_id": ["C1"],
+                "entry_date": [D(2026, 2, 1)],
+                "minutes": [30.0],
+            },
+        },
+        "T1",
+        {
+            "entitlements": ent(usage_type=["hours"]),
+            "cases": {
+                "case_id": ["C1"],
+                "account_id": ["A1"],
+                "created_at": [T(2026, 2, 1)],
+                "entitlement_id": ["E1"],
+            },
+            "time_entries": {
+                "time_entry_id": ["T1"],
+                "case_id": ["C1"],
+                "entry_date": [D(2026, 2, 1)],
+                "minutes": [30.0],
+            },
+        },
+    ),
+]
+
+
+def test_every_check_has_a_case() -> None:
+    assert {c[0] for c in CASES} == {c.name for c in CHECKS}
+
+
+@pytest.mark.parametrize(("check", "bad", "record", "good"), CASES, ids=[c[0] for c in CASES])
+def test_check_triggers_on_bad_record_only(check: str, bad: dict, record: str, good: dict) -> None:
+    found = check_configuration(Tables.from_frames({"accounts": ACCOUNTS, **bad}))
+    hits = found.filter(found["check"] == check)
+    assert hits["record_id"].to_list() == [record]
+    assert hits["message"][0]
+    clean = check_configuration(Tables.from_frames({"accounts": ACCOUNTS, **good}))
+    assert clean.filter(clean["check"] == check).height == 0
