@@ -352,3 +352,17 @@ def test_empty_and_non_utf8_files_are_reported(store: Store) -> None:
     with pytest.raises(ProblemsError) as info:
         import_uploads(store, [("accounts.csv", "account_id,name\nA1,Caf\xe9\n".encode("latin-1"))])
     assert info.value.problems[0].file == "accounts.csv"
+
+
+def test_documented_example_folder_imports_cleanly(store: Store) -> None:
+    """docs/examples/native is the README's import example: it must always import."""
+    from entitlement_core.checks import check_configuration
+    from entitlement_core.staging import load_tables
+
+    folder = Path(__file__).resolve().parents[2] / "docs" / "examples" / "native"
+    first = import_path(store, folder, format="native")
+    assert first.rows_added == sum(f.rows_read for f in first.files)
+    again = import_path(store, folder, format="native")
+    assert (again.rows_added, again.rows_updated) == (0, 0)
+    found = check_configuration(load_tables(store))
+    assert found.filter(found["severity"] == "error").height == 0
