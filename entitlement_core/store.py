@@ -268,6 +268,11 @@ class Store:
         finally:
             con.unregister(view)
 
+    def clear(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Delete every native table's rows (inside the caller's transaction)."""
+        for name in reversed(tuple(TABLES)):
+            con.execute(f'DELETE FROM "{name}"')
+
     def audit(
         self,
         con: duckdb.DuckDBPyConnection,

@@ -1,0 +1,139 @@
+"""Build the demo database: the world, then the cases in chunks, in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterator
+
+import polars as pl
+
+from ..schema import IMPORT_ORDER
+from ..store import Store
+from .calendars import (
+    business_hours_frame,
+    day_weights,
+    holidays_frame,
+    milestone_targets_frame,
+    processes_frame,
+    utc_offsets,
+)
+from .cases import iter_case_chunks
+from .options import DEFAULT_CHUNK_SIZE, DemoOptions, DemoSummary
+from .plan import plan_cases
+from .world import build_world
+
+__all__ = ["Progress", "build_demo", "generate_demo"]
+
+#: ``progress(done, total, message)``: cases written so far out of all.
+Progress = Callable[[int, int, str], None]
+
+
+def generate_demo(
+    options: DemoOptions, progress: Progress | None = None
+) -> Iterator[tuple[str, pl.DataFrame]]:
+    """Yield ``(table, frame)`` pairs of a whole demo, parents first, cases in chunks.
+
+    Parameters
+    ----------
+    options
+        Size, seed, ``today`` and chunk size. Same options, same frames; the
+        chunk size changes only how the cases are cut into frames.
+    progress
+        Called once the world is built and after each chunk of cases is
+        consumed by the caller.
+
+    Yields
+    ------
+    tuple of (str, pl.DataFrame)
+        A native table name and rows for it in the table's schema.
+    """
+    world = build_world(options)
+    ents = world.entitlements
+    first_day = int(ents.filter(pl.col("start_day") <= world.today_day)["start_day"].min() or world.today_day)
+    n_days = world.today_day - first_day + 1
+    first_year = (dt.date(1970, 1, 1) + dt.timedelta(days=first_day)).year
+    holidays = holidays_frame(first_year, options.today.year + 1)
+    weights = day_weights(first_day, n_days, holidays)
+    offsets = utc_offsets(first_day, n_days)
+    plan = plan_cases(world, options, weights, offsets, first_day)
+
+    crm = pl.Series("crm_remaining_cases", plan.crm_remaining, dtype=pl.Float64).fill_nan(None)
+    tables = {
+        **world.tables,
+        "business_hours": business_hours_frame(),
+        "holidays": holidays,
+        "entitlement_processes": processes_frame(),
+        "milestone_targets": milestone_targets_frame(),
+    }
+    tables["entitlements"] = tables["entitlements"].with_columns(crm)
+    for name in IMPORT_ORDER:
+        if name in tables:
+            yield name, tables[name]
+    if progress is not None:
+        progress(
+            0,
+            options.cases,
+            f"world: {tables['accounts'].height:,} accounts, {tables['entitlements'].height:,} entitlements",
+        )
+    done = 0
+    for cases, entries in iter_case_chunks(plan, options.seed, options.chunk_size):
+        yield "cases", cases
+        if entries.height:
+            yield "time_entries", entries
+        done += cases.height
+        if progress is not None:
+            progress(done, options.cases, f"cases: {done:,} of {options.cases:,}")
+
+
+def build_demo(
+    store: Store,
+    *,
+    cases: int = 50_000,
+    seed: int = 7,
+    today: dt.date | None = None,
+    progress: Progress | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> DemoSummary:
+    """Replace the native tables' content with a seeded, realistic demo.
+
+    Everything happens in one transaction: all rows of every native table
+    are deleted, the demo is appended chunk by chunk and the data version is
+    bumped, so readers see the old data or the new, never a mix.
+
+    Parameters
+    ----------
+    store
+        The store to fill.
+    cases
+        Number of cases (the world grows mildly with it).
+    seed
+        Seed of every random draw: same seed and ``today``, same data.
+    today
+        The demo's present: no timestamp after its end (UTC), current terms
+        active on it. Defaults to the current UTC date, read here only.
+    progress
+        ``progress(done, total, message)`` after the world and each chunk.
+    chunk_size
+        Cases generated and appended per step (memory bound; content unchanged).
+
+    Returns
+    -------
+    DemoSummary
+        Rows written per table and the time taken.
+    """
+    started = time.perf_counter()
+    options = DemoOptions(
+        cases=cases,
+        seed=seed,
+        today=today if today is not None else dt.datetime.now(dt.UTC).date(),
+        chunk_size=chunk_size,
+    )
+    counts = dict.fromkeys(IMPORT_ORDER, 0)
+    with store.transaction() as con:
+        store.clear(con)
+        for name, frame in generate_demo(options, progress):
+            store.append(con, name, frame)
+            counts[name] += frame.height
+        store.bump_data_version(con)
+    return DemoSummary(options=options, counts=counts, elapsed_seconds=time.perf_counter() - started)
