@@ -116,6 +116,26 @@ def _cmd_validate(args: argparse.Namespace, store: Store) -> int:
     return 1 if errors else 0
 
 
+def _cmd_renew(args: argparse.Namespace, store: Store) -> int:
+    import getpass
+
+    from .renewal import apply_renewals, plan_renewals
+    from .staging import load_tables
+
+    plan = plan_renewals(load_tables(store), as_of=args.as_of, due_within_days=args.due_within)
+    for line in plan.lines():
+        print(("would " if args.dry_run else "") + line)
+    if plan.is_empty:
+        print("nothing to renew", file=sys.stderr)
+    elif not args.dry_run:
+        apply_renewals(store, plan, actor=f"cli:{getpass.getuser()}")
+        print(
+            f"renewed {plan.entitlements.height} entitlement(s), {plan.grants.height} grant(s) created",
+            file=sys.stderr,
+        )
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     from .reports import REPORT_NAMES
 
@@ -159,6 +179,16 @@ def _parser() -> argparse.ArgumentParser:
 
     val = sub.add_parser("validate", parents=[common], help="list configuration and data problems")
     val.set_defaults(run=_cmd_validate)
+
+    ren = sub.add_parser("renew", parents=[common], help="renewal run: next-term entitlements (idempotent)")
+    ren.add_argument(
+        "--due-within", type=int, required=True, metavar="DAYS", help="renew terms ending within DAYS"
+    )
+    ren.add_argument(
+        "--as-of", type=parse_as_of, default=None, metavar="TIMESTAMP", help="as-of moment (default now)"
+    )
+    ren.add_argument("--dry-run", action="store_true", help="print what would be done; change nothing")
+    ren.set_defaults(run=_cmd_renew)
     return parser
 
 
