@@ -71,10 +71,16 @@ def effective_grants(grants: pl.LazyFrame, terms: pl.LazyFrame) -> pl.LazyFrame:
             "valid_from", "valid_to",
         )
     )  # fmt: skip
-    anchored = grants.filter(pl.col("kind") == "anchor").select("entitlement_id").unique()
+    # An explicit anchor of the entitlement's own resource replaces the implicit one.
+    anchored = grants.filter(pl.col("kind") == "anchor").select("entitlement_id", "resource").unique()
     implicit = (
         terms.filter(pl.col("cap").is_not_null() & pl.col("usage_type").is_in(["cases", "hours"]))
-        .join(anchored, on="entitlement_id", how="anti")
+        .join(
+            anchored,
+            left_on=["entitlement_id", "usage_type"],
+            right_on=["entitlement_id", "resource"],
+            how="anti",
+        )
         .select(
             (pl.col("entitlement_id") + ":anchor").alias("grant_id"),
             "entitlement_id",
