@@ -1,0 +1,324 @@
+"""Milestone instances as of a moment (DOMAIN.md, "Milestones (SLA)").
+
+Intermediate model: one row per milestone instance, measured in business
+minutes of the calendar of the case's entitlement process, with its status
+as of ``as_of``. Marts (:mod:`entitlement_core.sla.compliance`) and the
+``milestones`` report build on it.
+
+Rules, in the order they apply
+------------------------------
+1. A case gets instances when it names an entitlement that has a process,
+   whatever the entitlement's term. Deleted cases still get them: the
+   milestones still happened (as deleted cases still consumed).
+2. A case with imported ``case_milestones`` records gets exactly those
+   (a record without ``target_minutes`` takes the process's target);
+   whether it has any is decided on all its records, so the same case is
+   never measured both ways. Otherwise it gets First Response
+   (``created_at`` -> ``first_response_at``) and Resolution (``created_at``
+   -> ``closed_at``) where the process has a target for them.
+3. The most specific target wins: priority and origin, then priority, then
+   origin, then any (a target with an empty priority or origin matches
+   every value; values compare case-insensitively).
+4. Calendar: the process's business hours, else the entitlement's, else
+   24x7. An id with no ``business_hours`` row is measured 24x7 too (the
+   validator reports the dangling reference).
+5. As of ``as_of``: an instance started later does not exist yet; a
+   completion later has not happened yet (the instance is open).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from ..staging import Tables
+from .business_time import BusinessCalendars
+from .status import STATUS_ORDER, milestone_status
+
+__all__ = [
+    "FIRST_RESPONSE",
+    "INSTANCE_SCHEMA",
+    "RESOLUTION",
+    "STATUS_ORDER",
+    "best_targets",
+    "milestone_instances",
+]
+
+FIRST_RESPONSE = "First Response"
+RESOLUTION = "Resolution"
+
+#: Columns and types of :func:`milestone_instances`.
+INSTANCE_SCHEMA: dict[str, pl.DataType] = {
+    "case_id": pl.String(),
+    "entitlement_id": pl.String(),
+    "account_id": pl.String(),
+    "process_id": pl.String(),
+    "business_hours_id": pl.String(),
+    "milestone": pl.String(),
+    "priority": pl.String(),
+    "origin": pl.String(),
+    "tier": pl.String(),
+    "owner": pl.String(),
+    "is_deleted": pl.Boolean(),
+    "is_imported": pl.Boolean(),
+    "started_at": pl.Datetime("us", "UTC"),
+    "target_at": pl.Datetime("us", "UTC"),
+    "completed_at": pl.Datetime("us", "UTC"),
+    "target_minutes": pl.Int64(),
+    "warning_minutes": pl.Float64(),
+    "elapsed_minutes": pl.Float64(),
+    "status": pl.String(),
+    "margin_minutes": pl.Float64(),
+}
+
+_CONTEXT = [
+    "case_id",
+    "entitlement_id",
+    "account_id",
+    "process_id",
+    "business_hours_id",
+    "priority",
+    "origin",
+    "tier",
+    "owner",
+    "is_deleted",
+]
+
+
+def _case_context(tables: Tables) -> pl.LazyFrame:
+    """Cases that name an entitlement with a process, with calendar and account.
+
+    Grain: one row per case.
+    """
+    entitlements = tables.entitlements.select(
+        "entitlement_id", "process_id", pl.col("business_hours_id").alias("entitlement_hours_id")
+    ).filter(pl.col("process_id").is_not_null())
+    processes = tables.entitlement_processes.select(
+        "process_id", pl.col("business_hours_id").alias("process_hours_id")
+    )
+    accounts = tables.accounts.select("account_id", "tier", "owner")
+    return (
+        tables.cases.select(
+            "case_id",
+            "account_id",
+            "entitlement_id",
+            "created_at",
+            "first_response_at",
+            "closed_at",
+            "priority",
+            "origin",
+            "is_deleted",
+        )
+        .join(entitlements, on="entitlement_id", how="inner")
+        .join(processes, on="process_id", how="left")
+        .join(accounts, on="account_id", how="left")
+        .with_columns(pl.coalesce("process_hours_id", "entitlement_hours_id").alias("business_hours_id"))
+    )
+
+
+def _norm(column: str) -> pl.Expr:
+    return pl.col(column).str.strip_chars().str.to_lowercase()
+
+
+#: Specificity levels, most specific first: the target columns that must be set (the others empty).
+_LEVELS: tuple[tuple[str, ...], ...] = (("priority", "origin"), ("priority",), ("origin",), ())
+
+
+def best_targets(requests: pl.LazyFrame, targets: pl.LazyFrame) -> pl.LazyFrame:
+    """Add the most specific milestone target to each request.
+
+    Grain: as ``requests`` (which carry ``process_id``, ``milestone``,
+    ``priority`` and ``origin``), plus ``target_minutes`` and
+    ``warning_minutes`` of the winning target (null when none matches).
+    Specificity: priority and origin, then priority, then origin, then any;
+    a target whose priority or origin is empty matches every value. The
+    winner is resolved once per distinct (process, milestone, priority,
+    origin), one equi-join per level, then joined back to the requests.
+
+    Examples
+    --------
+    Targets for First Response: any 240, High 60, Chat 30, High + Chat 15.
+    High/Chat -> 15, Low/Chat -> 30, High/Email -> 60, Low/Email -> 240.
+    """
+    candidates = targets.select(
+        "process_id",
+        "milestone",
+        _norm("priority").alias("_priority"),
+        _norm("origin").alias("_origin"),
+        "target_minutes",
+        "warning_minutes",
+    )
+    request_keys = ["process_id", "milestone", "priority", "origin"]
+    combos = requests.select(request_keys).unique()
+    out = combos.with_columns(_norm("priority").alias("_priority"), _norm("origin").alias("_origin"))
+    for level, needed in enumerate(_LEVELS):
+        keys = [f"_{name}" for name in needed]
+        empty = [f"_{name}" for name in ("priority", "origin") if name not in needed]
+        level_targets = (
+            candidates.filter(*(pl.col(k).is_not_null() for k in keys), *(pl.col(k).is_null() for k in empty))
+            # Values equal but for case or spaces: the tighter target wins.
+            .sort("target_minutes")
+            .unique(subset=["process_id", "milestone", *keys], keep="first")
+            .select(
+                "process_id",
+                "milestone",
+                *keys,
+                pl.col("target_minutes").alias(f"_minutes_{level}"),
+                pl.col("warning_minutes").alias(f"_warning_{level}"),
+            )
+        )
+        out = out.join(level_targets, on=["process_id", "milestone", *keys], how="left")
+    levels = range(len(_LEVELS))
+
+    def winner(prefix: str) -> pl.Expr:
+        chosen = pl.when(pl.col("_minutes_0").is_not_null()).then(pl.col(f"{prefix}0"))
+        for level in levels[1:]:
+            chosen = chosen.when(pl.col(f"_minutes_{level}").is_not_null()).then(pl.col(f"{prefix}{level}"))
+        return chosen
+
+    resolved = out.select(
+        *request_keys,
+        winner("_minutes_").alias("target_minutes"),
+        winner("_warning_").alias("warning_minutes"),
+    )
+    return requests.join(resolved, on=request_keys, how="left", nulls_equal=True)
+
+
+def _imported(context: pl.LazyFrame, tables: Tables) -> pl.LazyFrame:
+    """Imported case-milestone records of cases in ``context``; grain: one row per record."""
+    records = tables.case_milestones.select(
+        "case_id",
+        "milestone",
+        "started_at",
+        "completed_at",
+        pl.col("target_minutes").alias("own_minutes"),
+    ).join(context.select(*_CONTEXT), on="case_id", how="inner")
+    return (
+        best_targets(records, tables.milestone_targets)
+        .with_columns(
+            pl.coalesce("own_minutes", "target_minutes").alias("target_minutes"),
+            pl.lit(True).alias("is_imported"),
+        )
+        .drop("own_minutes")
+    )
+
+
+def _derived(context: pl.LazyFrame, tables: Tables) -> pl.LazyFrame:
+    """First Response and Resolution of cases without imported records; grain: one row per instance.
+
+    Targets are resolved once per (process, priority, origin) and joined to
+    the cases, one join per milestone kind.
+    """
+    imported_cases = tables.case_milestones.select("case_id").unique()
+    cases = context.join(imported_cases, on="case_id", how="anti")
+    keys = ["process_id", "priority", "origin"]
+    combos = cases.select(keys).unique()
+    parts = []
+    for milestone, completed_at in ((FIRST_RESPONSE, "first_response_at"), (RESOLUTION, "closed_at")):
+        targets = best_targets(
+            combos.with_columns(pl.lit(milestone).alias("milestone")), tables.milestone_targets
+        )
+        parts.append(
+            cases.join(
+                targets.filter(pl.col("target_minutes").is_not_null()), on=keys, nulls_equal=True
+            ).select(
+                *_CONTEXT,
+                "milestone",
+                pl.col("created_at").alias("started_at"),
+                pl.col(completed_at).alias("completed_at"),
+                "target_minutes",
+                "warning_minutes",
+                pl.lit(False).alias("is_imported"),
+            )
+        )
+    return pl.concat(parts)
+
+
+def _measure(
+    pending: pl.DataFrame,
+    tables: Tables,
+    *,
+    as_of: dt.datetime,
+    at_risk_fraction: float,
+) -> pl.DataFrame:
+    """Add ``target_at``, ``elapsed_minutes``, the warning window, status and margin."""
+    ids = pending["business_hours_id"].drop_nulls().unique().to_list()
+    # Completions are never before starts in valid data; taking both guards against bad rows.
+    earliest: dt.datetime = pl.concat([pending["started_at"], pending["completed_at"]]).min()  # type: ignore[assignment]
+    calendars = BusinessCalendars.covering(
+        tables.business_hours,
+        tables.holidays,
+        first_at=min(earliest, as_of),
+        last_at=as_of,
+        horizon_minutes=float(pending["target_minutes"].max() or 0),  # type: ignore[arg-type]
+        calendar_ids=ids,
+    )
+    calendar = pending["business_hours_id"]
+    until = pending.select(
+        pl.coalesce("completed_at", pl.lit(as_of).cast(pl.Datetime("us", "UTC")))
+    ).to_series()
+    return pending.with_columns(
+        calendars.add_minutes(calendar, pending["started_at"], pending["target_minutes"]).alias("target_at"),
+        calendars.minutes_between(calendar, pending["started_at"], until).alias("elapsed_minutes"),
+        pl.coalesce(
+            pl.col("warning_minutes").cast(pl.Float64), pl.col("target_minutes") * at_risk_fraction
+        ).alias("warning_minutes"),
+    ).with_columns(
+        milestone_status(as_of).alias("status"),
+        (pl.col("target_minutes") - pl.col("elapsed_minutes")).alias("margin_minutes"),
+    )
+
+
+def milestone_instances(
+    tables: Tables, *, as_of: dt.datetime, at_risk_fraction: float = 0.25
+) -> pl.LazyFrame:
+    """Milestone instances with targets, elapsed business minutes and status as of ``as_of``.
+
+    Grain: one row per milestone instance (case, milestone, started_at), in
+    no particular order (sort where order matters; the report does).
+
+    Parameters
+    ----------
+    tables
+        The native tables.
+    as_of
+        The moment measured at (timezone-aware). Instances started after it
+        are left out; completions after it are treated as open (null
+        ``completed_at``).
+    at_risk_fraction
+        Warning window as a fraction of the target, where the target has no
+        ``warning_minutes`` of its own.
+
+    Returns
+    -------
+    pl.LazyFrame
+        Columns of :data:`INSTANCE_SCHEMA`. ``status`` is ``met``,
+        ``violated``, ``at_risk`` or ``open`` (null for an imported record
+        with no target anywhere); ``margin_minutes`` = target - elapsed.
+
+    Examples
+    --------
+    Target 240, open, as of 180 business minutes after the start: 60 left
+    = 25% -> ``at_risk``; as of exactly ``target_at`` -> ``at_risk``; one
+    minute later -> ``violated``. Completed exactly at ``target_at`` -> ``met``.
+    """
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must be timezone-aware (UTC)")
+    as_of_at = pl.lit(as_of).cast(pl.Datetime("us", "UTC"))
+    context = _case_context(tables)
+    pending = (
+        pl.concat([_imported(context, tables), _derived(context, tables)], how="diagonal_relaxed")
+        .filter(pl.col("started_at") <= as_of_at)
+        .with_columns(pl.when(pl.col("completed_at") <= as_of_at).then("completed_at").alias("completed_at"))
+        .with_columns(
+            pl.col("target_minutes").cast(pl.Int64),
+            pl.col("warning_minutes").cast(pl.Int64),
+            pl.col("is_deleted").fill_null(False),
+        )
+        .collect()
+    )
+    if pending.is_empty():
+        return pl.LazyFrame(schema=INSTANCE_SCHEMA)
+    measured = _measure(pending, tables, as_of=as_of, at_risk_fraction=at_risk_fraction)
+    return measured.lazy().select([pl.col(name).cast(dtype) for name, dtype in INSTANCE_SCHEMA.items()])

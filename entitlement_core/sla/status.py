@@ -1,0 +1,56 @@
+"""Milestone status as of a moment (DOMAIN.md, "Milestones (SLA)", EXAMPLES.md 16-21).
+
+| status | when (first match wins) |
+|---|---|
+| ``met`` | completed and ``completed_at <= target_at`` |
+| ``violated`` | completed later than ``target_at``, or open and ``as_of > target_at`` |
+| ``at_risk`` | open and business minutes left (target - elapsed) <= the warning window |
+| ``open`` | otherwise |
+
+``completed_at`` must already be null for a completion after ``as_of``
+(it has not happened yet). A null ``target_at`` (a calendar that never
+opens again) is never reached: completed is ``met``, open is never violated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+__all__ = ["STATUS_ORDER", "milestone_status"]
+
+#: Every status, in the order a worklist shows them (most urgent first).
+STATUS_ORDER: tuple[str, ...] = ("violated", "at_risk", "open", "met")
+
+
+def milestone_status(as_of: dt.datetime) -> pl.Expr:
+    """Status of each instance as of ``as_of``.
+
+    Reads ``completed_at``, ``target_at``, ``target_minutes``,
+    ``elapsed_minutes`` and ``warning_minutes``; null when there is no
+    target.
+
+    Examples
+    --------
+    Target 240, warning window 60 (25%): open with 180 elapsed -> ``at_risk``,
+    170 elapsed -> ``open``; as of exactly ``target_at`` -> ``at_risk``, a
+    minute later -> ``violated``; completed exactly at ``target_at`` -> ``met``.
+    """
+    as_of_at = pl.lit(as_of).cast(pl.Datetime("us", "UTC"))
+    done = pl.col("completed_at").is_not_null()
+    reached = pl.col("target_at").is_not_null()
+    left = pl.col("target_minutes") - pl.col("elapsed_minutes")
+    return (
+        pl.when(pl.col("target_minutes").is_null())
+        .then(pl.lit(None, dtype=pl.String))
+        .when(done & (~reached | (pl.col("completed_at") <= pl.col("target_at"))))
+        .then(pl.lit("met"))
+        .when(done)
+        .then(pl.lit("violated"))
+        .when(reached & (as_of_at > pl.col("target_at")))
+        .then(pl.lit("violated"))
+        .when(left <= pl.col("warning_minutes"))
+        .then(pl.lit("at_risk"))
+        .otherwise(pl.lit("open"))
+    )
