@@ -198,6 +198,28 @@ def _time_on_cases_entitlement(t: Tables) -> pl.LazyFrame:
     )
 
 
+def _milestone_without_target(t: Tables) -> pl.LazyFrame:
+    """An imported milestone with no target_minutes whose process has no target of that name
+    gets no status (DOMAIN.md "Milestones": it takes its target from the process)."""
+    process = t.cases.select("case_id", "entitlement_id").join(
+        t.entitlements.select("entitlement_id", "process_id"), on="entitlement_id", how="left"
+    )
+    named = t.milestone_targets.select("process_id", "milestone").unique()
+    return (
+        t.case_milestones.filter(pl.col("target_minutes").is_null())
+        .join(process, on="case_id", how="left")
+        .join(named, on=["process_id", "milestone"], how="anti")
+        .select(
+            pl.format("{}/{}", "case_id", "milestone").alias("record_id"),
+            pl.format(
+                "milestone has no target_minutes and process {} has no '{}' target: it gets no status",
+                pl.col("process_id").fill_null("(none)"),
+                "milestone",
+            ).alias("message"),
+        )
+    )
+
+
 #: Every check, in the order reports list them.
 CHECKS: tuple[Check, ...] = (
     Check("cases-no-cap-no-plan", "warning", "entitlements", "cap", _cases_without_cap_or_plan),

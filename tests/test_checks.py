@@ -202,6 +202,23 @@ CASES = [
             },
         },
     ),
+    (
+        "milestone-without-target",
+        {
+            "cases": {"case_id": ["C1"], "account_id": ["A1"], "created_at": [T(2026, 2, 1)]},
+            "case_milestones": {"case_id": ["C1"], "milestone": ["Follow-up"], "started_at": [T(2026, 2, 1)]},
+        },
+        "C1/Follow-up",
+        {
+            "cases": {"case_id": ["C1"], "account_id": ["A1"], "created_at": [T(2026, 2, 1)]},
+            "case_milestones": {
+                "case_id": ["C1"],
+                "milestone": ["Follow-up"],
+                "started_at": [T(2026, 2, 1)],
+                "target_minutes": [60],
+            },
+        },
+    ),
 ]
 
 
