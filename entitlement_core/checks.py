@@ -243,6 +243,9 @@ CHECKS: tuple[Check, ...] = (
     Check(
         "time-entry-on-cases-entitlement", "warning", "time_entries", "case_id", _time_on_cases_entitlement
     ),
+    Check(
+        "milestone-without-target", "warning", "case_milestones", "target_minutes", _milestone_without_target
+    ),
 )
 
 
