@@ -42,6 +42,9 @@ def conform(table: str, frame: pl.DataFrame | pl.LazyFrame | Mapping[str, Any]) 
     """
     lf = frame.lazy() if isinstance(frame, pl.DataFrame | pl.LazyFrame) else pl.LazyFrame(frame)
     have = set(lf.collect_schema().names())
+    if not have:
+        # No columns at all: an empty table (selecting literals would make one row of nulls).
+        return pl.LazyFrame(schema=polars_schema(table))
     exprs = []
     for col in TABLES[table].columns:
         dtype = POLARS_TYPES[col.type]

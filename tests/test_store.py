@@ -78,3 +78,10 @@ def test_append_audit_and_data_version(store: Store) -> None:
 def test_table_refuses_unknown_columns(store: Store) -> None:
     with pytest.raises(KeyError):
         store.table("accounts", ["account_id", "1; DROP TABLE accounts"])
+
+
+def test_conform_of_no_columns_is_an_empty_table() -> None:
+    from entitlement_core.staging import conform
+
+    assert conform("grants", {}).collect().height == 0
+    assert conform("grants", pl.DataFrame()).collect().height == 0
