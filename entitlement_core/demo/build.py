@@ -21,6 +21,7 @@ from .calendars import (
 from .cases import iter_case_chunks
 from .options import DEFAULT_CHUNK_SIZE, DemoOptions, DemoSummary
 from .plan import plan_cases
+from .usage import usage_tables
 from .world import build_world
 
 __all__ = ["Progress", "build_demo", "generate_demo"]
@@ -33,6 +34,9 @@ def generate_demo(
     options: DemoOptions, progress: Progress | None = None
 ) -> Iterator[tuple[str, pl.DataFrame]]:
     """Yield ``(table, frame)`` pairs of a whole demo, parents first, cases in chunks.
+
+    The world's tables (grants and metered usage events included) come
+    first, whole; then cases and time entries, chunk by chunk.
 
     Parameters
     ----------
@@ -65,6 +69,7 @@ def generate_demo(
         "holidays": holidays,
         "entitlement_processes": processes_frame(),
         "milestone_targets": milestone_targets_frame(),
+        **usage_tables(world, plan, options),
     }
     tables["entitlements"] = tables["entitlements"].with_columns(crm)
     for name in IMPORT_ORDER:
@@ -74,7 +79,8 @@ def generate_demo(
         progress(
             0,
             options.cases,
-            f"world: {tables['accounts'].height:,} accounts, {tables['entitlements'].height:,} entitlements",
+            f"world: {tables['accounts'].height:,} accounts, {tables['entitlements'].height:,} entitlements, "
+            f"{tables['grants'].height:,} grants, {tables['usage_events'].height:,} usage events",
         )
     done = 0
     for cases, entries in iter_case_chunks(plan, options.seed, options.chunk_size):

@@ -86,7 +86,7 @@ def warranties(rng: np.random.Generator, acc: pl.DataFrame, today: dt.date) -> p
 def entitlement_facts(terms: pl.DataFrame, acc: pl.DataFrame, today: dt.date) -> pl.DataFrame:
     usage = pl.Series([USAGE_CODE[v[0]] for v in PLANS.values()])
     caps = pl.Series([v[1] for v in PLANS.values()], dtype=pl.Float64)
-    near = pl.Series([v[5] if v[5] is not None else 0.8 for v in PLANS.values()])
+    near = pl.Series([v[6] if v[6] is not None else 0.8 for v in PLANS.values()])
     enterprise = PLAN_NAMES.index("Enterprise")
     facts = (
         terms.sort("account_idx", "is_warranty", "start_date")

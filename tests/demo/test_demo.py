@@ -124,7 +124,7 @@ def test_same_seed_and_today_give_identical_tables() -> None:
         assert_frame_equal(snap_a[name], snap_b[name])
 
 
-@pytest.mark.parametrize("table", ["accounts", "entitlements", "cases"])
+@pytest.mark.parametrize("table", ["accounts", "entitlements", "cases", "grants", "usage_events"])
 def test_different_seed_gives_different_data(table: str) -> None:
     def frame(seed: int) -> pl.DataFrame:
         return pl.concat(
@@ -147,6 +147,7 @@ def test_chunk_size_changes_nothing_but_the_chunks() -> None:
             progress=lambda done, total, _msg: calls.append((done, total)),
         )
         snap_one, snap_many = _snapshot(one), _snapshot(many)
+    assert min(snap_one[name].height for name in ("time_entries", "grants", "usage_events")) > 0
     for name in TABLES:
         assert_frame_equal(snap_one[name], snap_many[name])
     # one call after the world, then one per chunk, ending at the total
@@ -209,6 +210,7 @@ def test_every_frame_has_the_native_columns_and_dtypes() -> None:
         assert frame.schema == pl.Schema(polars_schema(name)), name
         seen.add(name)
     assert {"cases", "time_entries", "entitlements", "milestone_targets", "holidays"} <= seen
+    assert {"usage_resources", "grants", "usage_events"} <= seen
 
 
 @pytest.mark.parametrize("table", list(TABLES))
@@ -238,6 +240,8 @@ def test_foreign_keys_resolve(
         ("cases", "case_id", "C", 8),
         ("accounts", "account_id", "A", 5),
         ("entitlements", "entitlement_id", "E", 6),
+        ("grants", "grant_id", "G", 7),
+        ("usage_events", "event_id", "UE", 9),
     ],
 )
 def test_ids_are_zero_padded_and_consecutive(
@@ -263,6 +267,7 @@ def test_plans_cover_cases_hours_and_none(demo: dict[str, pl.DataFrame]) -> None
     plans = {r["plan"]: r for r in demo["plans"].iter_rows(named=True)}
     assert (plans["Standard"]["cap"], plans["Pro"]["cap"], plans["Enterprise"]["cap"]) == (10, 50, None)
     assert plans["Hours 100"]["usage_type"] == "hours" and plans["Hours 100"]["rollover_pct"] > 0
+    assert plans["Hours 100"]["rollover_max"] > 0 and plans["Standard"]["rollover_max"] is None
     assert plans["Warranty"]["usage_type"] == "none"
     assert plans["Pro"]["near_limit_pct"] == 0.9
 
