@@ -136,8 +136,30 @@ def plan_renewals(tables: Tables, *, as_of: dt.datetime, due_within_days: int) -
         pl.col("_to").alias("expires_at"),
         pl.lit("anchor").alias("kind"),
     )
+    # Explicit anchors of other resources (e.g. API calls) carry over with the same quantity.
+    carried = (
+        tables.grants.filter(pl.col("kind") == "anchor")
+        .join(
+            due.lazy().select("renewal_of", "entitlement_id", "usage_type", "_from", "_to"),
+            left_on="entitlement_id",
+            right_on="renewal_of",
+            how="inner",
+            suffix="_new",
+        )
+        .filter(pl.col("resource") != pl.col("usage_type"))
+        .select(
+            pl.format("{}:anchor:{}", "entitlement_id_new", "resource").alias("grant_id"),
+            pl.col("entitlement_id_new").alias("entitlement_id"),
+            "resource",
+            "quantity",
+            pl.col("_from").alias("effective_from"),
+            pl.col("_to").alias("expires_at"),
+            pl.lit("anchor").alias("kind"),
+        )
+        .collect()
+    )
     rollovers = _all_rollovers(tables, as_of=as_of, terms=terms, plans=plans)
-    grants = conform("grants", pl.concat([anchors, rollovers], how="diagonal_relaxed")).collect()
+    grants = conform("grants", pl.concat([anchors, carried, rollovers], how="diagonal_relaxed")).collect()
     return RenewalPlan(entitlements=new_ents, grants=grants)
 
 

@@ -134,3 +134,24 @@ def test_cli_dry_run_changes_nothing_then_run_then_nothing(tmp_path, capsys) -> 
     assert "renewed 1 entitlement(s)" in capsys.readouterr().err
     assert main(args) == 0
     assert "nothing to renew" in capsys.readouterr().err
+
+
+def test_explicit_anchors_of_other_resources_carry_over(store: Store) -> None:
+    seed(store, [ent("E1", "2026-01-01", "2026-12-31")])
+    from entitlement_core.staging import conform
+
+    with store.transaction() as con:
+        store.append(con, "usage_resources", pl.DataFrame({"resource": ["api_calls"], "unit": ["call"]}))
+        grant = {
+            "grant_id": ["G1"], "entitlement_id": ["E1"], "resource": ["api_calls"], "quantity": [1000.0],
+            "effective_from": [at("2026-01-01")], "kind": ["anchor"],
+        }  # fmt: skip
+        store.append(con, "grants", conform("grants", grant).collect())
+    plan = plan_renewals(load_tables(store), as_of=at("2026-12-01"), due_within_days=90)
+    carried = plan.grants.filter(pl.col("resource") == "api_calls").row(0, named=True)
+    assert (carried["grant_id"], carried["entitlement_id"], carried["quantity"]) == (
+        "E1-R20270101:anchor:api_calls",
+        "E1-R20270101",
+        1000.0,
+    )
+    assert carried["effective_from"] == at("2027-01-01")
