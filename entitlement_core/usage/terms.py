@@ -38,6 +38,7 @@ __all__ = [
     "known_zones",
     "local_midnight_utc",
     "with_local_date",
+    "with_local_midnight",
 ]
 
 UTC_TS = pl.Datetime("us", "UTC")
@@ -101,6 +102,20 @@ def local_midnight_utc(date: pl.Expr, timezone: pl.Expr, zones: Sequence[str]) -
     return chain.otherwise(naive.dt.replace_time_zone("UTC"))
 
 
+def with_local_midnight(frame: pl.LazyFrame, date: str, out: str, zones: Sequence[str]) -> pl.LazyFrame:
+    """Add ``out``: the UTC instant at which the local day ``date`` begins in the row's ``timezone``.
+
+    Computed once per distinct (zone, day) and joined back: the per-zone
+    branches of :func:`local_midnight_utc` then run over a handful of rows.
+    """
+    days = (
+        frame.select("timezone", date)
+        .unique()
+        .with_columns(local_midnight_utc(pl.col(date), pl.col("timezone"), zones).alias(out))
+    )
+    return frame.join(days, on=["timezone", date], how="left", maintain_order="left")
+
+
 def _as_of_days(as_of: dt.datetime, zones: Sequence[str]) -> pl.LazyFrame:
     """One row per zone: the as-of moment's calendar day there."""
     return pl.LazyFrame(
@@ -129,7 +144,8 @@ def entitlement_terms(tables: Tables, *, as_of: dt.datetime, zones: Sequence[str
     Returns
     -------
     pl.LazyFrame
-        Every entitlement column plus ``timezone``, ``start_utc`` (local
+        ``_ent`` (an integer key in ``entitlement_id`` order, cheaper than
+        the text to join, group and sort by), every entitlement column, ``timezone``, ``start_utc`` (local
         midnight of ``start_date``), ``end_utc`` (local midnight after
         ``end_date``) and ``as_of_date`` (the as-of moment's local day).
     """
@@ -152,18 +168,22 @@ def entitlement_terms(tables: Tables, *, as_of: dt.datetime, zones: Sequence[str
         pl.when(pl.col("_proc_tz").is_in(valid)).then(pl.col("_proc_tz")),
         pl.lit("UTC"),
     )
-    return (
+    zoned = (
         ents.join(bh, on="business_hours_id", how="left")
         .join(proc.select("process_id", "_proc_tz"), on="process_id", how="left")
-        .with_columns(zone.alias("timezone"))
         .with_columns(
-            local_midnight_utc(pl.col("start_date"), pl.col("timezone"), valid).alias("start_utc"),
-            local_midnight_utc(
-                pl.col("end_date") + pl.duration(days=1), pl.col("timezone"), valid
-            ).alias("end_utc"),
+            zone.alias("timezone"),
+            pl.col("cap").fill_nan(None),
+            (pl.col("end_date") + pl.duration(days=1)).alias("_next_date"),
         )
-        .join(_as_of_days(as_of, valid), on="timezone", how="left")
+    )
+    zoned = with_local_midnight(zoned, "start_date", "start_utc", valid)
+    zoned = with_local_midnight(zoned, "_next_date", "end_utc", valid)
+    return (
+        zoned.join(_as_of_days(as_of, valid), on="timezone", how="left")
         .select(*names, "timezone", "start_utc", "end_utc", "as_of_date")
+        .sort("entitlement_id")
+        .with_row_index("_ent")
     )
 
 
@@ -190,14 +210,14 @@ def with_local_date(
         .unique()
         .with_columns(
             local_midnight_utc(pl.col("_guess"), pl.col("timezone"), zones).alias("_lo"),
-            local_midnight_utc(
-                pl.col("_guess") + pl.duration(days=1), pl.col("timezone"), zones
-            ).alias("_hi"),
+            local_midnight_utc(pl.col("_guess") + pl.duration(days=1), pl.col("timezone"), zones).alias(
+                "_hi"
+            ),
         )
     )
     one = pl.duration(days=1)
     return (
-        keyed.join(bounds, on=["timezone", "_guess"], how="left")
+        keyed.join(bounds, on=["timezone", "_guess"], how="left", maintain_order="left")
         .with_columns(
             pl.when(pl.col(ts) < pl.col("_lo"))
             .then(pl.col("_guess") - one)

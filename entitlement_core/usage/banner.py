@@ -1,0 +1,113 @@
+"""The agent banner: one sentence an agent sees on a case's entitlement.
+
+Pure expressions over a utilization frame (columns ``status``,
+``remaining``, ``consumed``, ``cap``, ``unit``, ``start_date``,
+``end_date``, ``overflow`` and optionally ``recommended_plan``), so the app,
+the CLI and tests build the same words.
+
+Examples
+--------
+=========== ============================================================
+status      banner
+=========== ============================================================
+healthy     Customer has 3 cases remaining
+near_limit  Customer has 1 case remaining / Customer has 12.5 hours remaining
+exhausted   Entitlement exhausted: 0 cases remaining. Offer an upgrade (recommended: Pro)
+over_cap    Entitlement over cap: 2 cases over the limit. Offer an upgrade (recommended: Pro)
+unlimited   Unlimited entitlement: 40 cases used this term
+not_started Entitlement not started: the term begins 2026-09-01
+expired     Entitlement expired on 2025-12-31
+=========== ============================================================
+
+With ``overflow = block`` an exhausted or over-cap banner also says that new
+cases are blocked (DOMAIN.md, "Overflow").
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import polars as pl
+
+__all__ = ["add_banner", "banner_expr", "format_quantity"]
+
+F = TypeVar("F", pl.DataFrame, pl.LazyFrame)
+
+
+def format_quantity(value: pl.Expr) -> pl.Expr:
+    """A number as an agent reads it: ``3``, ``12.5``, ``0.25`` (at most 2 decimals)."""
+    rounded = value.round(2)
+    return (
+        pl.when(rounded == rounded.round(0))
+        .then(rounded.cast(pl.Int64).cast(pl.String))
+        .otherwise(rounded.cast(pl.String))
+    )
+
+
+def _units(amount: pl.Expr, unit: pl.Expr) -> pl.Expr:
+    """``1 case``, ``3 cases``, ``1 hour``, ``12.5 hours``."""
+    singular = unit.str.strip_suffix("s")
+    return pl.concat_str(
+        format_quantity(amount),
+        pl.lit(" "),
+        pl.when(amount.round(2) == 1).then(singular).otherwise(unit),
+    )
+
+
+def banner_expr(recommended: pl.Expr | None = None) -> pl.Expr:
+    """The banner sentence for each row of a utilization frame (aliased ``banner``)."""
+    if recommended is None:
+        recommended = pl.col("recommended_plan")
+    unit = pl.col("unit").fill_null("cases")
+    offer = pl.concat_str(
+        pl.lit(". Offer an upgrade"),
+        pl.when(recommended.is_not_null())
+        .then(pl.concat_str(pl.lit(" (recommended: "), recommended, pl.lit(")")))
+        .otherwise(pl.lit("")),
+    )
+    blocked = (
+        pl.when(pl.col("overflow") == "block").then(pl.lit(". New cases are blocked")).otherwise(pl.lit(""))
+    )
+    status = pl.col("status")
+    return (
+        pl.when(status == "not_started")
+        .then(
+            pl.concat_str(
+                pl.lit("Entitlement not started: the term begins "),
+                pl.col("start_date").dt.to_string("%Y-%m-%d"),
+            )
+        )
+        .when(status == "expired")
+        .then(pl.concat_str(pl.lit("Entitlement expired on "), pl.col("end_date").dt.to_string("%Y-%m-%d")))
+        .when(status == "unlimited")
+        .then(
+            pl.concat_str(
+                pl.lit("Unlimited entitlement: "),
+                _units(pl.col("consumed").fill_null(0.0), unit),
+                pl.lit(" used this term"),
+            )
+        )
+        .when(status == "exhausted")
+        .then(pl.concat_str(pl.lit("Entitlement exhausted: 0 "), unit, pl.lit(" remaining"), blocked, offer))
+        .when(status == "over_cap")
+        .then(
+            pl.concat_str(
+                pl.lit("Entitlement over cap: "),
+                _units(-pl.col("remaining"), unit),
+                pl.lit(" over the limit"),
+                blocked,
+                offer,
+            )
+        )
+        .otherwise(
+            pl.concat_str(pl.lit("Customer has "), _units(pl.col("remaining"), unit), pl.lit(" remaining"))
+        )
+        .alias("banner")
+    )
+
+
+def add_banner(frame: F) -> F:
+    """``frame`` with a ``banner`` column (see :func:`banner_expr`)."""
+    names = frame.collect_schema().names()
+    recommended = pl.col("recommended_plan") if "recommended_plan" in names else pl.lit(None, pl.String)
+    return frame.with_columns(banner_expr(recommended))

@@ -1,0 +1,256 @@
+"""The consumption ledger: every unit that used an entitlement's allotment.
+
+DOMAIN.md, "Consumption rules":
+
+- a case consumes one unit of a ``cases`` entitlement it names when its
+  consumption moment (``created_at``, or ``closed_at`` with
+  ``consume_on = closed``; an unclosed case has not consumed yet) is inside
+  the term; deleted cases still count;
+- an ``hours`` entitlement consumes ``minutes / 60`` of the time entries on
+  cases naming it whose ``entry_date`` is inside the term;
+- nothing after the as-of moment counts; a moment exactly at it does.
+
+Cases naming a ``none`` (date-only) entitlement are listed too, with the
+same rules as ``cases``: the entitlement is unlimited, but the case count is
+still worth reporting.
+
+A time entry's moment is its local day: it counts from local midnight of
+``entry_date`` (that instant is its ``consumed_at``), and an entry dated
+after the as-of moment's local day does not count yet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import TypeVar
+
+import polars as pl
+
+from ..staging import Tables
+from .terms import UTC_TS, check_as_of, entitlement_terms, known_zones, with_local_date, with_local_midnight
+
+__all__ = [
+    "LEDGER_COLUMNS",
+    "case_units",
+    "consumption_ledger",
+    "consumption_units",
+    "entry_units",
+    "running_totals",
+]
+
+#: Columns of :func:`consumption_ledger`, in order.
+LEDGER_COLUMNS = (
+    "entitlement_id",
+    "usage_type",
+    "source",
+    "case_id",
+    "time_entry_id",
+    "consumed_at",
+    "consumed_date",
+    "quantity",
+    "is_deleted",
+)
+
+F = TypeVar("F", pl.DataFrame, pl.LazyFrame)
+
+_UNIT_COLUMNS = [
+    "_ent", "_is_case", "entitlement_id", "usage_type", "source", "case_id", "time_entry_id",
+    "consumed_at", "consumed_date", "quantity", "is_deleted",
+]  # fmt: skip
+
+
+def _union(base: Sequence[str], keep: Sequence[str]) -> list[str]:
+    return [*base, *(c for c in keep if c not in base)]
+
+
+def consumption_moment() -> pl.Expr:
+    """The case's consumption moment under its entitlement's ``consume_on`` (rule 2)."""
+    return pl.when(pl.col("consume_on") == "closed").then(pl.col("closed_at")).otherwise(pl.col("created_at"))
+
+
+def consumption_units(
+    tables: Tables,
+    terms: pl.LazyFrame,
+    *,
+    as_of: dt.datetime,
+    zones: Sequence[str],
+    keep: Sequence[str] = (),
+) -> pl.LazyFrame:
+    """The ledger in its cheap form, for aggregates.
+
+    Grain: one row per unit of consumption. ``terms`` comes from
+    :func:`~entitlement_core.usage.terms.entitlement_terms` (it carries the
+    integer key ``_ent``, which later group-bys use instead of the string
+    ``entitlement_id``); its columns named in ``keep`` ride along, which
+    saves joining every unit again. ``consumed_date`` is the entry's day for
+    time entries and null for cases (a case's local day costs a calendar
+    lookup: :func:`consumption_ledger` adds it). ``_is_case`` tells the two
+    sources apart without comparing text.
+    """
+    as_of = check_as_of(as_of)
+    return pl.concat(
+        [
+            case_units(tables, terms, as_of=as_of, keep=keep),
+            entry_units(tables, terms, zones=zones, keep=keep),
+        ],
+        how="vertical",
+    )
+
+
+def _named_cases(tables: Tables) -> pl.LazyFrame:
+    return tables.cases.select(
+        "case_id", "entitlement_id", "created_at", "closed_at", pl.col("is_deleted").fill_null(False)
+    ).filter(pl.col("entitlement_id").is_not_null())
+
+
+def case_units(
+    tables: Tables, terms: pl.LazyFrame, *, as_of: dt.datetime, keep: Sequence[str] = ()
+) -> pl.LazyFrame:
+    """Cases consuming ``cases`` (and ``none``) entitlements: the case part of :func:`consumption_units`."""
+    as_of = check_as_of(as_of)
+    base = ["entitlement_id", "_ent", "usage_type", "_on_closed", "start_utc", "end_utc"]
+    ents = (
+        terms.filter(pl.col("usage_type") != "hours")
+        # A boolean travels to every case more cheaply than the ``consume_on`` text.
+        .with_columns((pl.col("consume_on") == "closed").alias("_on_closed"))
+        .select(_union(base, keep))
+    )
+    return (
+        _named_cases(tables)
+        .join(ents, on="entitlement_id", how="inner")
+        .with_columns(
+            pl.when(pl.col("_on_closed"))
+            .then(pl.col("closed_at"))
+            .otherwise(pl.col("created_at"))
+            .alias("consumed_at")
+        )
+        .filter(
+            (pl.col("consumed_at") >= pl.col("start_utc"))
+            & (pl.col("consumed_at") < pl.col("end_utc"))
+            & (pl.col("consumed_at") <= pl.lit(as_of, dtype=UTC_TS))
+        )
+        .with_columns(
+            pl.lit("case").alias("source"),
+            pl.lit(True).alias("_is_case"),
+            pl.lit(None, dtype=pl.String).alias("time_entry_id"),
+            pl.lit(None, dtype=pl.Date).alias("consumed_date"),
+            pl.lit(1.0).alias("quantity"),
+        )
+        .select(_union(_UNIT_COLUMNS, keep))
+    )
+
+
+def entry_units(
+    tables: Tables, terms: pl.LazyFrame, *, zones: Sequence[str], keep: Sequence[str] = ()
+) -> pl.LazyFrame:
+    """Time entries consuming ``hours`` entitlements: the entry part of :func:`consumption_units`.
+
+    An entry counts when its ``entry_date`` is inside the term and not after
+    the as-of day (``terms.as_of_date``).
+    """
+    needed = ["entitlement_id", "_ent", "usage_type", "timezone", "start_date", "end_date", "as_of_date"]
+    hours_cases = (
+        _named_cases(tables)
+        .select("case_id", "entitlement_id", "is_deleted")
+        .join(
+            terms.filter(pl.col("usage_type") == "hours").select(_union(needed, keep)),
+            on="entitlement_id",
+            how="inner",
+        )
+    )
+    entries = (
+        tables.time_entries.select("time_entry_id", "case_id", "entry_date", "minutes")
+        .join(hours_cases, on="case_id", how="inner")
+        .filter(
+            (pl.col("entry_date") >= pl.col("start_date"))
+            & (pl.col("entry_date") <= pl.col("end_date"))
+            & (pl.col("entry_date") <= pl.col("as_of_date"))
+        )
+    )
+    # A time entry's moment is local midnight of its day: one conversion per distinct (zone, day).
+    return (
+        with_local_midnight(entries, "entry_date", "consumed_at", zones)
+        .with_columns(
+            pl.lit("time_entry").alias("source"),
+            pl.lit(False).alias("_is_case"),
+            pl.col("entry_date").alias("consumed_date"),
+            (pl.col("minutes") / 60.0).alias("quantity"),
+        )
+        .select(_union(_UNIT_COLUMNS, keep))
+    )
+
+
+def consumption_ledger(tables: Tables, *, as_of: dt.datetime) -> pl.LazyFrame:
+    """Every unit of consumption as of a moment.
+
+    Grain: one row per unit of consumption: a case (``source = "case"``,
+    quantity 1) or a time entry (``source = "time_entry"``, quantity in
+    hours). Rows come in no particular order (sorting a million rows is left
+    to the few callers that show them; :func:`running_totals` orders them).
+
+    Parameters
+    ----------
+    tables
+        The native tables.
+    as_of
+        The as-of moment (timezone-aware); later units do not count.
+
+    Returns
+    -------
+    pl.LazyFrame
+        ``entitlement_id, usage_type, source, case_id, time_entry_id,
+        consumed_at`` (UTC; a time entry's is the local midnight of its
+        day), ``consumed_date`` (local day in the entitlement's zone),
+        ``quantity, is_deleted``. Only units inside the term and not after
+        ``as_of``.
+
+    Examples
+    --------
+    With ``consume_on = closed``, a case created 2026-12-30 and closed
+    2027-01-02 is not in the ledger of a 2026 term, whatever the as-of
+    moment (EXAMPLES.md 4).
+    """
+    as_of = check_as_of(as_of)
+    zones = known_zones(tables)
+    # Few rows: materialised once, so the per-unit joins meet a small in-memory table.
+    terms = entitlement_terms(tables, as_of=as_of, zones=zones).collect().lazy()
+    anchor = ("timezone", "start_date", "start_utc")
+    cases = with_local_date(
+        case_units(tables, terms, as_of=as_of, keep=anchor).drop("consumed_date"),
+        "consumed_at",
+        "consumed_date",
+        zones,
+        anchor=("start_date", "start_utc"),
+    )
+    entries = entry_units(tables, terms, zones=zones, keep=anchor)
+    return pl.concat([cases.select(LEDGER_COLUMNS), entries.select(LEDGER_COLUMNS)], how="vertical")
+
+
+def running_totals(units: F) -> F:
+    """Units in consumption order with the running total per entitlement.
+
+    Order: consumption moment, then ``case_id``, then ``time_entry_id``
+    (DOMAIN.md, "Overflow": the (cap+1)-th case onwards is overage). Needs
+    ``_ent`` (from :func:`consumption_units`). Adds ``running_quantity``
+    (inclusive of the row) and ``unit_index`` (1-based).
+
+    The order is built by three stable single-key sorts, least significant
+    key first (the text tie-breakers reduced to one integer rank): cheaper
+    than one sort on four keys, two of them text. Works eagerly on a
+    DataFrame as well as on a LazyFrame.
+    """
+    case_rank = pl.col("case_id").rank("dense").cast(pl.Int64)
+    entry_rank = pl.col("time_entry_id").rank("dense").fill_null(0).cast(pl.Int64)
+    tie_break = case_rank * (1 << 32) + entry_rank
+    return (
+        units.with_columns(tie_break.alias("_tie"))
+        .sort("_tie")
+        .sort("consumed_at", maintain_order=True)
+        .sort("_ent", maintain_order=True)
+        .drop("_tie")
+        .with_columns(
+            pl.col("quantity").cum_sum().over("_ent").round(9).alias("running_quantity"),
+            pl.int_range(1, pl.len() + 1).over("_ent").alias("unit_index"),
+        )
+    )
