@@ -1,0 +1,57 @@
+"""Admin actions: create, edit and renew entitlements; record cases and time entries.
+
+Each action validates its input with a frozen pydantic model, then writes in
+one transaction together with an audit-log entry (who, when, what,
+before/after) and a data-version bump, so cached marts are recomputed.
+
+Rules (DOMAIN.md):
+
+- the usage type is chosen at creation and permanent: :class:`EntitlementUpdate`,
+  the only edit path, has no ``usage_type`` field, and a renewal keeps it;
+- overflow on a new case or time entry that would take an entitlement past
+  its cap (a case on an exhausted entitlement): ``block`` refuses
+  (:class:`OverflowBlocked`), ``warn`` needs ``confirm=True``
+  (:class:`NeedsConfirmation` otherwise), ``allow`` records it as overage;
+- a renewal is a new record linked by ``renewal_of``; renewing twice
+  returns the existing renewal and creates nothing;
+- ids are safe to resubmit: the same id with the same content is a no-op,
+  the same id with different content is refused.
+
+Bad input raises :class:`~entitlement_core.problems.ProblemsError` naming
+the table, column and record, as the importer does.
+"""
+
+from .actions import create_entitlement, record_case, record_time_entry, renew_entitlement, update_entitlement
+from .models import (
+    AdminError,
+    AdminResult,
+    CaseInput,
+    EntitlementInput,
+    EntitlementUpdate,
+    NeedsConfirmation,
+    NotFound,
+    OverflowBlocked,
+    RenewalInput,
+    TimeEntryInput,
+)
+from .records import entitlement_position, new_id
+
+__all__ = [
+    "AdminError",
+    "AdminResult",
+    "CaseInput",
+    "EntitlementInput",
+    "EntitlementUpdate",
+    "NeedsConfirmation",
+    "NotFound",
+    "OverflowBlocked",
+    "RenewalInput",
+    "TimeEntryInput",
+    "create_entitlement",
+    "entitlement_position",
+    "new_id",
+    "record_case",
+    "record_time_entry",
+    "renew_entitlement",
+    "update_entitlement",
+]

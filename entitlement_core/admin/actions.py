@@ -1,0 +1,270 @@
+"""The admin actions: create, edit and renew entitlements; record cases and time entries."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from ..problems import Problem, ProblemsError
+from ..schema import TABLES
+from ..store import Store
+from .models import (
+    AdminResult,
+    CaseInput,
+    EntitlementInput,
+    EntitlementUpdate,
+    NotFound,
+    RenewalInput,
+    TimeEntryInput,
+    parse,
+)
+from .records import (
+    check_overflow,
+    entitlement_position,
+    existing_or_conflict,
+    local_day,
+    new_id,
+    one,
+    require,
+    rows,
+    write,
+)
+
+__all__ = [
+    "create_entitlement",
+    "record_case",
+    "record_time_entry",
+    "renew_entitlement",
+    "update_entitlement",
+]
+
+# -- entitlements ------------------------------------------------------------------
+
+
+def create_entitlement(
+    store: Store, data: EntitlementInput | Mapping[str, Any], *, actor: str, at: dt.datetime | None = None
+) -> AdminResult:
+    """Create an entitlement (its usage type is permanent from here on)."""
+    entry: EntitlementInput = parse(EntitlementInput, data, "entitlements")
+    at = at or dt.datetime.now(dt.UTC)
+    row = entry.model_dump()
+    row["entitlement_id"] = entry.entitlement_id or new_id("ENT")
+    for column, table in (
+        ("account_id", "accounts"),
+        ("plan", "plans"),
+        ("process_id", "entitlement_processes"),
+        ("business_hours_id", "business_hours"),
+        ("contact_id", "contacts"),
+        ("asset_id", "assets"),
+        ("service_contract_id", "service_contracts"),
+        ("line_item_id", "contract_line_items"),
+    ):
+        require(store, table, row[column], column, "entitlements")
+    done = existing_or_conflict(store, "entitlements", row)
+    if done:
+        return done
+    write(store, "entitlements", row, actor=actor, action="create_entitlement", at=at)
+    return AdminResult(
+        "entitlements",
+        row["entitlement_id"],
+        True,
+        f"Created entitlement {row['entitlement_id']} ({entry.usage_type})",
+    )
+
+
+def update_entitlement(
+    store: Store,
+    entitlement_id: str,
+    changes: EntitlementUpdate | Mapping[str, Any],
+    *,
+    actor: str,
+    at: dt.datetime | None = None,
+) -> AdminResult:
+    """Change the editable fields given in ``changes`` (never the usage type)."""
+    update: EntitlementUpdate = parse(EntitlementUpdate, changes, "entitlements")
+    at = at or dt.datetime.now(dt.UTC)
+    before = one(store, "entitlements", entitlement_id)
+    if before is None:
+        raise NotFound(f"entitlement {entitlement_id!r} does not exist")
+    fields = {k: getattr(update, k) for k in update.model_fields_set}
+    require(store, "plans", fields.get("plan"), "plan", "entitlements")
+    require(store, "entitlement_processes", fields.get("process_id"), "process_id", "entitlements")
+    after = {**before, **fields}
+    if after["usage_type"] == "none" and after["cap"] is not None:
+        raise ProblemsError(
+            [
+                Problem(
+                    file="entitlements",
+                    column="cap",
+                    record_id=entitlement_id,
+                    message="a date-only entitlement (usage type none) has no cap",
+                )
+            ]
+        )
+    if after["end_date"] < after["start_date"]:
+        raise ProblemsError(
+            [
+                Problem(
+                    file="entitlements",
+                    column="end_date",
+                    record_id=entitlement_id,
+                    message="end_date is before start_date",
+                )
+            ]
+        )
+    if after == before:
+        return AdminResult("entitlements", entitlement_id, False, "Nothing to change")
+    write(store, "entitlements", after, actor=actor, action="update_entitlement", at=at, before=before)
+    return AdminResult("entitlements", entitlement_id, False, f"Updated {', '.join(sorted(fields))}")
+
+
+def _next_term(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """The following term of the same length: whole months stay whole months (2026 -> 2027)."""
+    new_start = end + dt.timedelta(days=1)
+    months = (new_start.year - start.year) * 12 + new_start.month - start.month
+    if start.day == new_start.day and months > 0:
+        total = new_start.month - 1 + months
+        year, month = new_start.year + total // 12, total % 12 + 1
+        day = min(new_start.day, calendar.monthrange(year, month)[1])
+        return new_start, dt.date(year, month, day) - dt.timedelta(days=1)
+    return new_start, new_start + (end - start)
+
+
+def renew_entitlement(
+    store: Store, data: RenewalInput | Mapping[str, Any], *, actor: str, at: dt.datetime | None = None
+) -> AdminResult:
+    """Create the next term's record, linked by ``renewal_of`` (idempotent).
+
+    The usage type and eligibility carry over. The cap is the one given, else
+    the new plan's cap, else the old cap; plus the rolled-over share of the
+    unused balance where the (old) plan's ``rollover_pct`` says so.
+    """
+    entry: RenewalInput = parse(RenewalInput, data, "entitlements")
+    at = at or dt.datetime.now(dt.UTC)
+    old = one(store, "entitlements", entry.entitlement_id)
+    if old is None:
+        raise NotFound(f"entitlement {entry.entitlement_id!r} does not exist")
+    existing = rows(store, "entitlements", "renewal_of", entry.entitlement_id)
+    if existing.height:
+        rid = existing["entitlement_id"][0]
+        return AdminResult("entitlements", rid, False, f"{entry.entitlement_id} is already renewed by {rid}")
+    start, end = _next_term(old["start_date"], old["end_date"])
+    start, end = entry.start_date or start, entry.end_date or end
+    plan_id = entry.plan or old["plan"]
+    require(store, "plans", entry.plan, "plan", "entitlements")
+    plan = one(store, "plans", plan_id) if plan_id else None
+    cap = entry.cap if entry.cap is not None else (plan["cap"] if entry.plan and plan else old["cap"])
+    warnings: list[str] = []
+    old_plan = one(store, "plans", old["plan"]) if old["plan"] else None
+    if cap is not None and old["cap"] is not None and old_plan and old_plan.get("rollover_pct"):
+        position = entitlement_position(store, old["entitlement_id"], as_of=at)
+        unused = max(float(position["remaining"] or 0.0), 0.0)
+        carried = round(unused * float(old_plan["rollover_pct"]), 2)
+        if carried > 0:
+            cap += carried
+            warnings.append(
+                f"{carried:g} unused {position['unit']} rolled over ({old_plan['rollover_pct']:.0%})"
+            )
+    row = {k: old[k] for k in TABLES["entitlements"].column_names if k != "crm_remaining_cases"}
+    row.update(
+        entitlement_id=entry.new_entitlement_id or new_id("ENT"),
+        start_date=start,
+        end_date=end,
+        cap=None if old["usage_type"] == "none" else cap,
+        plan=plan_id,
+        renewal_of=old["entitlement_id"],
+    )
+    if row["end_date"] < row["start_date"]:
+        raise ProblemsError(
+            [Problem(file="entitlements", column="end_date", message="end_date is before start_date")]
+        )
+    write(store, "entitlements", row, actor=actor, action="renew_entitlement", at=at)
+    return AdminResult(
+        "entitlements",
+        row["entitlement_id"],
+        True,
+        f"Renewed {old['entitlement_id']} as {row['entitlement_id']} ({start} to {end})",
+        tuple(warnings),
+    )
+
+
+def record_case(
+    store: Store,
+    data: CaseInput | Mapping[str, Any],
+    *,
+    actor: str,
+    confirm: bool = False,
+    at: dt.datetime | None = None,
+) -> AdminResult:
+    """Record a case naming an entitlement, respecting its overflow policy."""
+    entry: CaseInput = parse(CaseInput, data, "cases")
+    at = at or dt.datetime.now(dt.UTC)
+    ent = one(store, "entitlements", entry.entitlement_id)
+    if ent is None:
+        raise NotFound(f"entitlement {entry.entitlement_id!r} does not exist")
+    row = entry.model_dump()
+    row["case_id"] = entry.case_id or new_id("CASE")
+    row["account_id"] = ent["account_id"]
+    row["is_deleted"] = False
+    require(store, "contacts", row["contact_id"], "contact_id", "cases")
+    require(store, "assets", row["asset_id"], "asset_id", "cases")
+    done = existing_or_conflict(store, "cases", row)
+    if done:
+        return done
+    position = entitlement_position(store, entry.entitlement_id, as_of=max(at, entry.created_at))
+    adds = 1.0 if ent["usage_type"] == "cases" and ent["consume_on"] != "closed" else 0.0
+    warnings = check_overflow(
+        position, adds=adds, day=local_day(entry.created_at, position["timezone"]), confirm=confirm
+    )
+    write(store, "cases", row, actor=actor, action="record_case", at=at)
+    return AdminResult(
+        "cases",
+        row["case_id"],
+        True,
+        f"Recorded case {row['case_id']} on {entry.entitlement_id}",
+        tuple(warnings),
+    )
+
+
+def record_time_entry(
+    store: Store,
+    data: TimeEntryInput | Mapping[str, Any],
+    *,
+    actor: str,
+    confirm: bool = False,
+    at: dt.datetime | None = None,
+) -> AdminResult:
+    """Record minutes on a case; they consume the case's ``hours`` entitlement."""
+    entry: TimeEntryInput = parse(TimeEntryInput, data, "time_entries")
+    at = at or dt.datetime.now(dt.UTC)
+    case = one(store, "cases", entry.case_id)
+    if case is None:
+        raise NotFound(f"case {entry.case_id!r} does not exist")
+    row = entry.model_dump()
+    row["time_entry_id"] = entry.time_entry_id or new_id("TE")
+    done = existing_or_conflict(store, "time_entries", row)
+    if done:
+        return done
+    warnings: list[str] = []
+    if case["entitlement_id"] is None:
+        warnings.append(f"case {entry.case_id} names no entitlement: these minutes consume nothing")
+    else:
+        ent = one(store, "entitlements", case["entitlement_id"])
+        if ent is not None and ent["usage_type"] == "hours":
+            moment = dt.datetime.combine(entry.entry_date, dt.time.max, tzinfo=dt.UTC)
+            position = entitlement_position(store, ent["entitlement_id"], as_of=max(at, moment))
+            warnings = check_overflow(
+                position, adds=entry.minutes / 60.0, day=entry.entry_date, confirm=confirm
+            )
+        elif ent is not None:
+            warnings.append(f"entitlement {ent['entitlement_id']} counts {ent['usage_type']}, not hours")
+    write(store, "time_entries", row, actor=actor, action="record_time_entry", at=at)
+    return AdminResult(
+        "time_entries",
+        row["time_entry_id"],
+        True,
+        f"Recorded {entry.minutes:g} minutes on case {entry.case_id}",
+        tuple(warnings),
+    )

@@ -1,0 +1,50 @@
+"""Plotly figures for the app: plain functions of (small, aggregated) frames.
+
+Every chart takes a Polars frame and returns a :class:`plotly.graph_objects.Figure`,
+so it is tested without Streamlit. One colour per status everywhere
+(:data:`STATUS_COLORS` for entitlements, :data:`MILESTONE_COLORS` for SLA
+milestones), titles say what is shown, axes carry units, hover text names
+the record and its figures.
+"""
+
+from .sla import compliance_heatmap, compliance_trend_chart, margin_chart
+from .style import (
+    MILESTONE_COLORS,
+    MILESTONE_LABELS,
+    PRIORITY_ORDER,
+    STATUS_COLORS,
+    STATUS_LABELS,
+    STATUS_ORDER,
+    status_label,
+)
+from .usage import (
+    UTIL_BUCKETS,
+    burndown_chart,
+    consumption_chart,
+    renewal_history_chart,
+    shortfall_chart,
+    utilization_buckets,
+    utilization_heatmap,
+    utilization_histogram,
+)
+
+__all__ = [
+    "MILESTONE_COLORS",
+    "MILESTONE_LABELS",
+    "PRIORITY_ORDER",
+    "STATUS_COLORS",
+    "STATUS_LABELS",
+    "STATUS_ORDER",
+    "UTIL_BUCKETS",
+    "burndown_chart",
+    "compliance_heatmap",
+    "compliance_trend_chart",
+    "consumption_chart",
+    "margin_chart",
+    "renewal_history_chart",
+    "shortfall_chart",
+    "status_label",
+    "utilization_buckets",
+    "utilization_heatmap",
+    "utilization_histogram",
+]

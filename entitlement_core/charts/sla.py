@@ -1,0 +1,128 @@
+"""Charts of the SLA pages: compliance trend and heatmap, margin distribution."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+
+from .style import COMPLIANCE_SCALE, MILESTONE_COLORS, empty_figure, layout, ordered, status_label
+
+__all__ = ["compliance_heatmap", "compliance_trend_chart", "margin_chart"]
+
+# -- SLA ---------------------------------------------------------------------------
+
+
+def compliance_trend_chart(
+    trend: pl.DataFrame, *, by: str | None = "milestone", title: str = "SLA compliance per week"
+) -> go.Figure:
+    """Lines of ``compliance`` per ``period_start`` (one line per ``by`` group)."""
+    fig = go.Figure()
+    if trend.is_empty() or trend["compliance"].drop_nulls().is_empty():
+        return empty_figure(layout(fig, title=title, x="Week", y="Compliance"), "No completed milestones yet")
+    groups = [None] if by is None else sorted(trend[by].drop_nulls().unique().to_list())
+    palette = ["#3B6FD8", "#7A5AF8", "#0BA5EC", "#2F9E6E", "#667085"]
+    for i, group in enumerate(groups):
+        part = (trend if group is None else trend.filter(pl.col(by) == group)).sort("period_start")
+        fig.add_scatter(
+            name=str(group) if group is not None else "All milestones",
+            x=part["period_start"].to_list(),
+            y=part["compliance"].to_list(),
+            mode="lines+markers",
+            line={"width": 2, "color": palette[i % len(palette)]},
+            marker={"size": 5},
+            customdata=part.select("met", "violated").rows(),
+            hovertemplate="Week of %{x|%Y-%m-%d}<br>%{y:.1%} compliant"
+            "<br>%{customdata[0]:,} met, %{customdata[1]:,} violated<extra>%{fullData.name}</extra>",
+        )
+    layout(fig, title=title, x="Week (cases started)", y="Compliance")
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    return fig
+
+
+def compliance_heatmap(
+    table: pl.DataFrame,
+    *,
+    rows: str = "milestone",
+    cols: str = "priority",
+    title: str = "Compliance by milestone and priority",
+) -> go.Figure:
+    """Heatmap of compliance (met / (met + violated)) over two dimensions of a compliance table."""
+    fig = go.Figure()
+    cells = (
+        table.with_columns(pl.col(rows).fill_null("(any)"), pl.col(cols).fill_null("(none)"))
+        .group_by(rows, cols)
+        .agg(pl.col("met").sum(), pl.col("violated").sum())
+        .with_columns(
+            pl.when(pl.col("met") + pl.col("violated") > 0)
+            .then(pl.col("met") / (pl.col("met") + pl.col("violated")))
+            .alias("compliance")
+        )
+    )
+    if cells.is_empty():
+        return empty_figure(
+            layout(fig, title=title, x=cols.capitalize(), y=rows.capitalize()), "No milestones"
+        )
+    ys = ordered(cells[rows].unique().to_list(), rows)
+    xs = ordered(cells[cols].unique().to_list(), cols)
+    grid = {(r[rows], r[cols]): r for r in cells.iter_rows(named=True)}
+    z = [[(grid[(y, x)]["compliance"] if (y, x) in grid else None) for x in xs] for y in ys]
+    decided = [
+        [(grid[(y, x)]["met"] + grid[(y, x)]["violated"] if (y, x) in grid else 0) for x in xs] for y in ys
+    ]
+    text = [[("" if v is None else f"{v:.0%}") for v in row] for row in z]
+    fig.add_heatmap(
+        x=xs,
+        y=ys,
+        z=z,
+        text=text,
+        texttemplate="%{text}",
+        customdata=decided,
+        colorscale=COMPLIANCE_SCALE,
+        zmin=0,
+        zmax=1,
+        xgap=3,
+        ygap=3,
+        colorbar={"title": {"text": "Met"}, "tickformat": ".0%", "thickness": 12},
+        hovertemplate="%{y} · %{x}<br>%{z:.1%} compliant<br>%{customdata:,} decided<extra></extra>",
+    )
+    layout(
+        fig,
+        title=title,
+        x=cols.replace("_", " ").capitalize(),
+        y=rows.replace("_", " ").capitalize(),
+        height=300,
+    )
+    fig.update_yaxes(gridcolor="rgba(0,0,0,0)", autorange="reversed")
+    return fig
+
+
+def margin_chart(
+    bins: pl.DataFrame, *, title: str = "How far completed milestones beat their target"
+) -> go.Figure:
+    """Bars of completed milestones per margin bin (hours), met in green and violated in red.
+
+    ``bins`` has ``margin_hours`` (bin start), ``status`` (met / violated)
+    and ``instances``.
+    """
+    fig = go.Figure()
+    if bins.is_empty():
+        return empty_figure(
+            layout(fig, title=title, x="Margin (business hours)", y="Milestones"),
+            "No completed milestones yet",
+        )
+    for status in ("met", "violated"):
+        part = bins.filter(pl.col("status") == status).sort("margin_hours")
+        if part.is_empty():
+            continue
+        fig.add_bar(
+            name=status_label(status),
+            x=part["margin_hours"].to_list(),
+            y=part["instances"].to_list(),
+            marker_color=MILESTONE_COLORS[status],
+            hovertemplate="Margin %{x:+,.0f} h<br>%{y:,} milestones<extra>"
+            + status_label(status)
+            + "</extra>",
+        )
+    fig.add_vline(x=0, line_width=1, line_color="#475467")
+    fig.update_layout(barmode="stack", bargap=0.05)
+    return layout(fig, title=title, x="Margin: target minus elapsed (business hours)", y="Milestones")

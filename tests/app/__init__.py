@@ -1,0 +1,1 @@
+"""App tests: pages under AppTest, charts, app data helpers and admin actions."""

@@ -1,0 +1,260 @@
+"""The app in a real browser: ``streamlit run app.py`` driven by headless Chromium.
+
+Every page renders without an exception box (screenshots go to
+``tests/artifacts/``; the main pages' are copied to ``docs/screenshots/``),
+a filtered view survives navigation through its link, and the Renewals CSV
+download carries exactly the rows of the core's ``renewals_due``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "tests" / "artifacts"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+TODAY = dt.date(2026, 6, 30)
+ADMIN_PASSWORD = "browser-test"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+#: (name, URL path and query) of every page; the first four are the README's screenshots.
+PAGES = [
+    ("overview", ""),
+    ("utilization", "utilization"),
+    ("renewals", "renewals"),
+    ("sla", "sla"),
+    ("upsell", "upsell"),
+    ("account", "account?q=Software"),
+    ("data", "data"),
+    ("admin", "admin"),
+]
+DOCS_PAGES = {"overview", "utilization", "renewals", "sla"}
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        "Debian Chromium is not installed at /usr/bin/chromium (apt-get install chromium)",
+        allow_module_level=True,
+    )
+playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    """A demo database, the renewals the core computes on it, and the app serving it."""
+    from entitlement_core.app_data import as_of_moment
+    from entitlement_core.demo import build_demo
+    from entitlement_core.settings import Settings
+    from entitlement_core.staging import load_tables
+    from entitlement_core.store import Store
+    from entitlement_core.usage import renewals_due
+
+    folder = tmp_path_factory.mktemp("browser")
+    db = folder / "demo.duckdb"
+    settings = Settings()
+    with Store(db) as store:
+        build_demo(store, cases=2_000, seed=7, today=TODAY)
+        renewals = renewals_due(
+            load_tables(store),
+            as_of=as_of_moment(TODAY),
+            within_days=90,
+            thresholds=settings.thresholds,
+            burn_window_days=settings.burn_window_days,
+        ).collect()
+    port = _free_port()
+    digest = hashlib.sha256(ADMIN_PASSWORD.encode()).hexdigest()
+    env = {**os.environ, "ENTITLEMENTS_DB_PATH": str(db), "ENTITLEMENTS_ADMIN_PASSWORD_SHA256": digest}
+    log = (folder / "streamlit.log").open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"streamlit did not start: {(folder / 'streamlit.log').read_text()[-2000:]}")
+        time.sleep(0.5)
+    yield {"base": base, "renewals": renewals}
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _url(base: str, path: str, **query: str) -> str:
+    params = "&".join(f"{k}={v}" for k, v in {"as_of": TODAY.isoformat(), **query}.items())
+    return f"{base}/{path}{'&' if '?' in path else '?'}{params}"
+
+
+def _wait_idle(page: object) -> None:
+    """Wait until the script finished and the page stopped changing (no running indicator)."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=60_000)
+    page.wait_for_selector('[data-testid="stMainBlockContainer"] h1', timeout=90_000)
+    page.wait_for_load_state("networkidle")
+    stable = 0
+    deadline = time.monotonic() + 90
+    last = -1
+    while stable < 3 and time.monotonic() < deadline:
+        running = page.locator('[data-testid="stStatusWidget"]').count()
+        height = page.evaluate(
+            "() => document.querySelector('[data-testid=stMainBlockContainer]').scrollHeight"
+        )
+        stable = stable + 1 if (not running and height == last) else 0
+        last = height
+        time.sleep(0.5)
+
+
+def _screenshot(page: object, name: str) -> Path:
+    """The whole page (the app scrolls inside its main area, so the viewport grows to fit)."""
+    height = page.evaluate("() => document.querySelector('[data-testid=stMainBlockContainer]').scrollHeight")
+    page.set_viewport_size({"width": 1440, "height": max(900, min(int(height) + 40, 4000))})
+    time.sleep(1.0)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+def test_a_link_straight_to_a_page_goes_through_the_router(server: dict, browser: object) -> None:
+    """The first visit after the server starts is a shared link to a page, not the home page."""
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    try:
+        page.goto(_url(server["base"], "sla", tier="Pro"))
+        _wait_idle(page)
+        sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+        assert "Monitor" in sidebar and "View as of" in sidebar  # the router's sections and filters
+        assert page.locator("h1").first.inner_text().strip() == "SLA"
+        assert (
+            "tier: Pro"
+            in page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text()
+        )
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize(("name", "path"), PAGES, ids=[p[0] for p in PAGES])
+def test_every_page_renders_without_an_exception(server: dict, browser: object, name: str, path: str) -> None:
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    try:
+        page.goto(_url(server["base"], path))
+        _wait_idle(page)
+        if name == "admin":
+            page.get_by_label("Your name (recorded in the audit log)").fill("Dana")
+            page.get_by_label("Admin password").fill(ADMIN_PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_selector("text=Signed in as", timeout=60_000)
+            _wait_idle(page)
+        assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
+            '[data-testid="stException"]'
+        ).first.inner_text()
+        assert page.locator("h1").first.inner_text().strip() != ""
+        shot = _screenshot(page, name)
+        if name in DOCS_PAGES:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(shot, SCREENSHOTS / f"{name}.png")
+    finally:
+        page.close()
+
+
+def test_a_filtered_link_keeps_its_filters_across_pages(server: dict, browser: object) -> None:
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    try:
+        page.goto(_url(server["base"], "", tier="Pro"))
+        _wait_idle(page)
+        assert (
+            "tier: Pro"
+            in page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text()
+        )
+        page.get_by_role("link", name="Utilization").click()
+        _wait_idle(page)
+        assert "tier=Pro" in page.url
+        assert (
+            "tier: Pro"
+            in page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text()
+        )
+    finally:
+        page.close()
+
+
+def test_renewals_csv_download_has_exactly_the_due_rows(server: dict, browser: object) -> None:
+    expected = server["renewals"]
+    page = browser.new_page(viewport={"width": 1440, "height": 900}, accept_downloads=True)
+    try:
+        page.goto(_url(server["base"], "renewals"))
+        _wait_idle(page)
+        with page.expect_download(timeout=30_000) as info:
+            page.get_by_role("button", name="Download CSV").click()
+        download = info.value
+        assert download.suggested_filename == f"renewals-{TODAY}-90d.csv"
+        text = Path(download.path()).read_text(encoding="utf-8-sig")  # Excel-safe CSV may start with a BOM
+    finally:
+        page.close()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    header = next(csv.reader(io.StringIO(text)))
+    assert header[:3] == ["entitlement_id", "account_id", "account_name"]
+    assert {"end_date", "days_to_end", "pct_used", "recommended_plan"} <= set(header)
+    assert len(rows) == expected.height > 0
+    assert sorted(r["entitlement_id"] for r in rows) == sorted(expected["entitlement_id"].to_list())

@@ -1,0 +1,430 @@
+"""Shared Streamlit pieces: the database, cached marts, sidebar filters and page furniture.
+
+Caching:
+
+- the store is a resource (one DuckDB connection per database file);
+- tables and marts are cached as resources keyed by the database file, the
+  store's data version (a new import or admin change bumps it, so the next
+  run computes afresh), the mart and its as-of moment. They are immutable
+  Polars frames, so sharing one object between sessions is safe and avoids
+  the copy ``st.cache_data`` makes on every read of a large frame.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+from entitlement_core import app_data
+from entitlement_core.app_data import Filters
+from entitlement_core.charts import (
+    MILESTONE_COLORS,
+    MILESTONE_LABELS,
+    STATUS_COLORS,
+    STATUS_LABELS,
+    STATUS_ORDER,
+)
+from entitlement_core.settings import Settings
+from entitlement_core.staging import Tables, load_tables
+from entitlement_core.store import Store, StoreError
+
+ROOT = Path(__file__).resolve().parent.parent
+EMPTY_HINT = "No data yet: run `python -m entitlement_core demo` or import files on the **Data** page."
+#: Query-parameter names of the sidebar filters (shareable links).
+FILTER_KEYS = {"tier": "tier", "region": "region", "owner": "owner", "plan": "plan", "usage_type": "usage"}
+_BUILD_LOCK = threading.Lock()
+
+
+@dataclass
+class Database:
+    """The open store and whether the app created its file (then it builds the demo)."""
+
+    store: Store
+    is_new: bool
+    demo_built: bool = False
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every page works with: the as-of moment, the filters and the data version."""
+
+    as_of_date: dt.date
+    as_of: dt.datetime
+    filters: Filters
+    version: int
+    path: str
+
+    @property
+    def previous_as_of(self) -> dt.datetime:
+        return self.as_of - dt.timedelta(days=30)
+
+
+def settings() -> Settings:
+    return Settings()
+
+
+@st.cache_resource(show_spinner=False)
+def _database(path: str) -> Database:
+    is_new = path != ":memory:" and not Path(path).exists()
+    return Database(Store(path), is_new)
+
+
+def db_path() -> str:
+    return str(settings().db_path)
+
+
+def store() -> Store:
+    return _database(db_path()).store
+
+
+def ensure_database() -> None:
+    """Open the database; build the demo (with a progress bar) when the app created the file."""
+    try:
+        db = _database(db_path())
+    except StoreError as exc:
+        st.error(
+            f"The database cannot be opened: {exc}. Close the other program using it (only one program "
+            "can write to it at a time) or point `ENTITLEMENTS_DB_PATH` at another file.",
+            icon=":material/error:",
+        )
+        st.stop()
+    if not db.is_new or db.demo_built:
+        return
+    with _BUILD_LOCK:
+        if db.demo_built:
+            return
+        try:
+            from entitlement_core.demo import build_demo
+        except ImportError:
+            db.demo_built = True
+            return
+        cases = settings().demo_cases
+        with st.status(f"Building the demo database ({cases:,} cases)…", expanded=True) as status:
+            bar = st.progress(0.0, text="Starting")
+
+            def progress(done: int, total: int, message: str) -> None:
+                bar.progress(min(max(done / total, 0.0), 1.0) if total else 0.0, text=message)
+
+            build_demo(db.store, cases=cases, today=dt.datetime.now(dt.UTC).date(), progress=progress)
+            status.update(label="Demo database ready", state="complete", expanded=False)
+        db.demo_built = True
+        invalidate()
+
+
+def invalidate() -> None:
+    """Drop cached tables and marts (after an import or admin change in this process)."""
+    _tables.clear()
+    _mart.clear()
+    _options.clear()
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading data…")
+def _tables(path: str, version: int) -> Tables:
+    return load_tables(_database(path).store).collect_all()
+
+
+def tables(c: Context | None = None) -> Tables:
+    c = c or ctx()
+    return _tables(c.path, c.version)
+
+
+@st.cache_resource(max_entries=40, show_spinner="Computing figures…")
+def _mart(
+    path: str,
+    version: int,
+    name: str,
+    as_of: dt.datetime,
+    params: tuple[tuple[str, Any], ...],
+    settings_key: str,
+) -> pl.DataFrame | None:
+    try:
+        return app_data.build_mart(
+            name, _tables(path, version), as_of=as_of, settings=settings(), **dict(params)
+        )
+    except NotImplementedError:
+        return None
+
+
+def mart(name: str, *, previous: bool = False, **params: Any) -> pl.DataFrame | None:
+    """A mart as of the sidebar's moment (or 30 days earlier); None when not available."""
+    c = ctx()
+    as_of = c.previous_as_of if previous else c.as_of
+    return _mart(c.path, c.version, name, as_of, tuple(sorted(params.items())), settings().model_dump_json())
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _options(path: str, version: int) -> dict[str, list[str]]:
+    return app_data.filter_options(_tables(path, version))
+
+
+# -- sidebar ---------------------------------------------------------------------
+
+
+def _reset_filters() -> None:
+    for key in FILTER_KEYS.values():
+        st.session_state[key] = []
+    st.session_state["as_of"] = dt.datetime.now(dt.UTC).date()
+
+
+def sidebar() -> Context:
+    """Render the shared filters (kept in the URL) and return the page context."""
+    path = db_path()
+    version = store().data_version()
+    options = _options(path, version)
+    today = dt.datetime.now(dt.UTC).date()
+    with st.sidebar:
+        st.markdown("##### View as of")
+        as_of_date = st.date_input(
+            "As of",
+            value=today,
+            key="as_of",
+            bind="query-params",
+            label_visibility="collapsed",
+            help="Every figure is computed as of the end of this day (UTC). Nothing later counts.",
+            format="YYYY-MM-DD",
+        )
+        st.markdown("##### Filters")
+        labels = {
+            "tier": "Tier",
+            "region": "Region",
+            "owner": "Account owner",
+            "plan": "Plan",
+            "usage_type": "Usage type",
+        }
+        chosen = {}
+        for dim, key in FILTER_KEYS.items():
+            chosen[dim] = st.multiselect(
+                labels[dim], options.get(dim, []), key=key, bind="query-params", placeholder="All"
+            )
+        st.button("Reset filters", on_click=_reset_filters, icon=":material/filter_alt_off:", type="tertiary")
+        st.caption(f"Data version {version} · `{Path(path).name}`")
+    if not isinstance(as_of_date, dt.date):
+        as_of_date = today
+    c = Context(as_of_date, app_data.as_of_moment(as_of_date), Filters.of(chosen), version, path)
+    st.session_state["_ctx"] = c
+    return c
+
+
+def ctx() -> Context:
+    c = st.session_state.get("_ctx")
+    if c is None:
+        c = sidebar()
+    return c
+
+
+# -- page furniture ------------------------------------------------------------
+
+
+def route_through_app() -> None:
+    """Make sure the page runs inside the router (``app.py``).
+
+    Until some session has run ``st.navigation``, Streamlit serves a
+    ``pages/`` folder the legacy way: a link straight to a page (a shared
+    filtered view, right after the server starts) would run that page alone,
+    without the app's layout, sidebar filters and demo database. Such a run
+    switches Streamlit to the router and starts over. (``AppTest`` resets
+    that switch before every run and replays widget events, which a restart
+    would drop: there the page carries on, with the filters from the URL.)
+    """
+    from streamlit import config
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory and not config.get_option("global.appTest"):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def header(title: str, subtitle: str) -> Context:
+    """Page title, one-line purpose and the as-of / filter summary."""
+    route_through_app()
+    c = ctx()
+    st.title(title)
+    chips = [f":material/event: As of **{c.as_of_date:%d %b %Y}**"]
+    active = [
+        f"{dim.replace('_', ' ')}: {', '.join(vals)}"
+        for dim in app_data.DIMENSIONS
+        if (vals := getattr(c.filters, dim))
+    ]
+    chips.append(":material/filter_alt: " + ("; ".join(active) if active else "All accounts"))
+    st.caption(subtitle + "  \n" + " · ".join(chips))
+    return c
+
+
+def has_data() -> bool:
+    c = ctx()
+    return _tables(c.path, c.version).entitlements.select(pl.len()).collect().item() > 0
+
+
+def require_data() -> None:
+    """Stop the page with a helpful empty state when the database has no entitlements."""
+    if not has_data():
+        st.info(EMPTY_HINT, icon=":material/inbox:")
+        st.page_link("pages/data.py", label="Go to the Data page", icon=":material/upload:")
+        st.stop()
+
+
+def unavailable(what: str) -> None:
+    st.info(f"{what} is not available in this version of the analytics core.", icon=":material/construction:")
+
+
+def empty(message: str) -> None:
+    st.caption(f":material/check_circle: {message}")
+
+
+def status_config(label: str = "Status") -> Any:
+    """A coloured pill per status (the same colours as the charts)."""
+    return st.column_config.MultiselectColumn(
+        label,
+        options=list(STATUS_ORDER),
+        color=[STATUS_COLORS[s] for s in STATUS_ORDER],
+        format_func=lambda s: STATUS_LABELS.get(s, s),
+        width="small",
+    )
+
+
+def milestone_status_config(label: str = "Status") -> Any:
+    """A coloured pill per milestone status (met, at risk, violated, open)."""
+    order = list(MILESTONE_COLORS)
+    return st.column_config.MultiselectColumn(
+        label,
+        options=order,
+        color=[MILESTONE_COLORS[s] for s in order],
+        format_func=lambda s: MILESTONE_LABELS.get(s, s),
+        width="small",
+    )
+
+
+def with_status_pill(frame: pl.DataFrame, column: str = "status") -> pl.DataFrame:
+    """``status`` as a one-item list, which :func:`status_config` renders as a coloured pill."""
+    return frame.with_columns(pl.concat_list(pl.col(column)).alias(column))
+
+
+def plotly(fig: Any, *, key: str | None = None) -> None:
+    st.plotly_chart(
+        fig, key=key, config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+    )
+
+
+# -- tables -----------------------------------------------------------------------
+
+#: Ratio columns (0-1 fractions) are shown as whole percentages on a 0-100 bar.
+_PCT = {"format": "%.0f%%", "min_value": 0, "max_value": 100}
+_RATIOS = ("pct_used", "compliance", "previous_pct_used", "share")
+
+
+def _column_config() -> dict[str, Any]:
+    cc = st.column_config
+    return {
+        "entitlement_id": cc.TextColumn("Entitlement"),
+        "name": cc.TextColumn("Name"),
+        "account_id": cc.TextColumn("Account ID"),
+        "account_name": cc.TextColumn("Account"),
+        "case_id": cc.TextColumn("Case"),
+        "tier": cc.TextColumn("Tier"),
+        "region": cc.TextColumn("Region"),
+        "owner": cc.TextColumn("Owner"),
+        "plan": cc.TextColumn("Plan"),
+        "usage_type": cc.TextColumn("Usage"),
+        "unit": cc.TextColumn("Unit"),
+        "cap": cc.NumberColumn("Cap", format="%.0f"),
+        "consumed": cc.NumberColumn("Used", format="%.1f"),
+        "remaining": cc.NumberColumn("Remaining", format="%.1f"),
+        "pct_used": cc.ProgressColumn("Used %", **_PCT),
+        "status": status_config(),
+        "start_date": cc.DateColumn("Start", format="YYYY-MM-DD"),
+        "end_date": cc.DateColumn("End", format="YYYY-MM-DD"),
+        "days_left": cc.NumberColumn("Days left", format="%d"),
+        "burn_rate_per_day": cc.NumberColumn("Burn / day", format="%.2f"),
+        "projected_at_end": cc.NumberColumn("Projected at end", format="%.1f"),
+        "projected_exhaustion_date": cc.DateColumn("Runs out", format="YYYY-MM-DD"),
+        "projected_shortfall": cc.NumberColumn("Shortfall", format="%.1f"),
+        "recommended_plan": cc.TextColumn("Recommended plan"),
+        "overflow": cc.TextColumn("Overflow"),
+        "banner": cc.TextColumn("Agent banner", width="large"),
+        "created_at": cc.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm"),
+        "closed_at": cc.DatetimeColumn("Closed", format="YYYY-MM-DD HH:mm"),
+        "started_at": cc.DatetimeColumn("Started", format="YYYY-MM-DD HH:mm"),
+        "target_at": cc.DatetimeColumn("Target", format="YYYY-MM-DD HH:mm"),
+        "completed_at": cc.DatetimeColumn("Completed", format="YYYY-MM-DD HH:mm"),
+        "milestone": cc.TextColumn("Milestone"),
+        "priority": cc.TextColumn("Priority"),
+        "origin": cc.TextColumn("Origin"),
+        "target_minutes": cc.NumberColumn("Target (min)", format="%d"),
+        "elapsed_minutes": cc.NumberColumn("Elapsed (min)", format="%.0f"),
+        "margin_minutes": cc.NumberColumn("Margin (min)", format="%.0f"),
+        "overrun_minutes": cc.NumberColumn("Late by (min)", format="%.0f"),
+        "minutes_left": cc.NumberColumn("Business min left", format="%.0f"),
+        "compliance": cc.ProgressColumn("Compliance", **_PCT),
+        "met": cc.NumberColumn("Met", format="%d"),
+        "violated": cc.NumberColumn("Violated", format="%d"),
+        "at_risk": cc.NumberColumn("At risk", format="%d"),
+        "open": cc.NumberColumn("Open", format="%d"),
+        "likely_entitlement_id": cc.TextColumn("Likely entitlement"),
+        "likely_usage_type": cc.TextColumn("Its usage"),
+        "match_reason": cc.TextColumn("Matched by"),
+        "candidate_count": cc.NumberColumn("Candidates", format="%d"),
+        "consumed_at": cc.DatetimeColumn("Consumed at", format="YYYY-MM-DD HH:mm"),
+        "position": cc.TextColumn("Position"),
+        "overage_units": cc.NumberColumn("Over by", format="%.1f"),
+        "overage_count": cc.NumberColumn("Overage records", format="%d"),
+        "overage_rate": cc.NumberColumn("Overage rate", format="%.2f"),
+        "overage_amount": cc.NumberColumn("Overage amount", format="%.2f"),
+        "days_to_end": cc.NumberColumn("Days to end", format="%d"),
+        "is_renewed": cc.CheckboxColumn("Renewed"),
+        "renewed_by_id": cc.TextColumn("Renewed by"),
+        "previous_pct_used": cc.ProgressColumn("Previous term used", **_PCT),
+        "upsell_reason": cc.TextColumn("Why"),
+        "rank": cc.NumberColumn("Rank", format="%d"),
+        "crm_remaining_cases": cc.NumberColumn("Salesforce remaining", format="%.0f"),
+        "difference": cc.NumberColumn("Difference", format="%+.0f"),
+        "likely_cause": cc.TextColumn("Likely cause"),
+        "deleted_cases": cc.NumberColumn("Deleted cases", format="%d"),
+        "out_of_term_cases": cc.NumberColumn("Out-of-term cases", format="%d"),
+        "is_deleted": cc.CheckboxColumn("Deleted"),
+    }
+
+
+def show(
+    frame: pl.DataFrame,
+    columns: list[str] | None = None,
+    *,
+    key: str | None = None,
+    height: int | str = "auto",
+    config: dict[str, Any] | None = None,
+) -> None:
+    """A read-only table: the ``columns`` present in ``frame``, in order, with house formatting."""
+    cols = [col for col in (columns or frame.columns) if col in frame.columns]
+    view = frame.select(cols)
+    known = _column_config()
+    settings_ = {col: known[col] for col in cols if col in known}
+    settings_.update(config or {})
+    pill = "status" in cols and view.schema["status"] == pl.String and "status" not in (config or {})
+    if pill or (config or {}).get("status", {}).get("type_config", {}).get("type") == "multiselect":
+        view = with_status_pill(view)
+    if view.height <= 10:
+        height = "auto"
+    elif isinstance(height, int):
+        height = min(height, 35 * (view.height + 1) + 3)  # no empty rows below a short table
+    view = view.with_columns(
+        (pl.col(r) * 100).round(1) for r in _RATIOS if r in cols and r not in (config or {})
+    )
+    st.dataframe(view, hide_index=True, column_config=settings_, key=key, height=height)
+
+
+def banner(row: dict[str, Any]) -> None:
+    """The agent banner of one utilization row, coloured by its status."""
+    text, status = row.get("banner") or "", row.get("status")
+    if status in ("exhausted", "over_cap"):
+        st.error(text, icon=":material/block:")
+    elif status == "near_limit":
+        st.warning(text, icon=":material/warning:")
+    elif status in ("expired", "not_started"):
+        st.info(text, icon=":material/event_busy:")
+    else:
+        st.success(text, icon=":material/check_circle:")
