@@ -136,6 +136,8 @@ def import_path(
 ) -> ImportResult:
     """Import a folder or files in the native or Salesforce format (detected when not given)."""
     paths = [path] if isinstance(path, Path) else list(path)
+    if not paths:
+        raise ProblemsError([Problem(message="no files or folders to import")])
     if format is None:
         format = detect_format(paths[0]) if len(paths) == 1 else "native"
     if progress:

@@ -16,7 +16,7 @@ import polars as pl
 
 from ..schema import IMPORT_ORDER, TABLES, TableSpec
 from ..store import Store
-from .validate import SOURCE, StagedTable
+from .validate import HAS_EXTRA, SOURCE, StagedTable
 
 __all__ = ["FileStats", "Progress", "apply_tables"]
 
@@ -42,32 +42,51 @@ def _literal_default(value: object) -> str:
     raise ValueError(f"unsupported default {value!r}")
 
 
+def _values(spec: TableSpec, staged: StagedTable, *, stored: bool) -> list[tuple[str, str]]:
+    """(column, SQL value) of every stored column for a staged row ``s``.
+
+    A column the files carry takes the file's value (its default when the
+    cell is empty); one they do not carry keeps the stored row's value ``t``
+    (``stored``), or its default for a new row.
+    """
+    out = []
+    for col in spec.columns:
+        default = _literal_default(col.default) if col.default is not None else None
+        if col.name in staged.present:
+            expr = f's."{col.name}"'
+        elif stored:
+            expr = f't."{col.name}"'
+        else:
+            expr = default or "NULL"
+        if default is not None and expr != default:
+            expr = f"coalesce({expr}, {default})"
+        out.append((col.name, expr))
+    # Extra columns replace the stored ones only where the row's file had extra columns.
+    keep = "t.extra" if stored else "NULL"
+    extra = (
+        f"CASE WHEN s.{HAS_EXTRA} THEN CAST(s.extra AS JSON) ELSE {keep} END" if staged.has_extra else keep
+    )
+    out.append(("extra", extra))
+    return out
+
+
 def _merge_sql(spec: TableSpec, staged: StagedTable, view: str, temp: str) -> str:
     """SQL creating ``temp``: staged rows that are new or changed, merged with stored values."""
-    t = f'"{spec.name}"'
-    select, compare = [], []
-    for col in spec.columns:
-        name = f'"{col.name}"'
-        if col.name in staged.present:
-            expr = f"s.{name}"
-            if col.default is not None:
-                expr = f"coalesce({expr}, {_literal_default(col.default)})"
-        elif col.default is not None:
-            expr = f"coalesce(t.{name}, {_literal_default(col.default)})"
-        else:
-            expr = f"t.{name}"
-        select.append(f"{expr} AS {name}")
-        compare.append(f"({expr}) IS NOT DISTINCT FROM t.{name}")
-    extra = "CAST(s.extra AS JSON)" if staged.has_extra else "t.extra"
-    select.append(f"{extra} AS extra")
-    compare.append(f"CAST({extra} AS VARCHAR) IS NOT DISTINCT FROM CAST(t.extra AS VARCHAR)")
+    values = _values(spec, staged, stored=True)
+    select = [f'{expr} AS "{name}"' for name, expr in values]
+    compare = [
+        f'({expr}) IS NOT DISTINCT FROM t."{name}"'
+        if name != "extra"
+        else f"CAST({expr} AS VARCHAR) IS NOT DISTINCT FROM CAST(t.extra AS VARCHAR)"
+        for name, expr in values
+    ]
     on = " AND ".join(
         f's."{k}" = t."{k}"' if spec.column(k).required else f's."{k}" IS NOT DISTINCT FROM t."{k}"'
         for k in spec.key
     )
     return (
         f"CREATE TEMP TABLE {temp} AS SELECT {', '.join(select)}, s.{SOURCE} AS {SOURCE}, "
-        f"t.rowid AS _rowid FROM {view} s LEFT JOIN {t} t ON {on} "
+        f't.rowid AS _rowid FROM {view} s LEFT JOIN "{spec.name}" t ON {on} '
         f"WHERE t.rowid IS NULL OR NOT ({' AND '.join(compare)})"
     )
 
@@ -76,14 +95,22 @@ def _apply_table(con: duckdb.DuckDBPyConnection, staged: StagedTable) -> pl.Data
     """Upsert one table; return rows added/updated per source file."""
     spec = TABLES[staged.table]
     cols = [c for c in spec.column_names if c in staged.present]
-    payload = staged.frame.select(*cols, "extra", SOURCE)
+    payload = staged.frame.select(*cols, "extra", HAS_EXTRA, SOURCE)
     view, temp = f"_staged_{spec.name}", f"_changed_{spec.name}"
+    col_sql = ", ".join(f'"{c}"' for c in (*spec.column_names, "extra"))
+    empty = not con.execute(f'SELECT EXISTS (SELECT 1 FROM "{spec.name}")').fetchall()[0][0]
     con.register(view, payload.to_arrow())
     try:
+        if empty:
+            # Nothing stored yet: every row is new, inserted straight from the staged rows.
+            values = ", ".join(expr for _, expr in _values(spec, staged, stored=False))
+            con.execute(f'INSERT INTO "{spec.name}" ({col_sql}) SELECT {values} FROM {view} s')
+            return payload.group_by(pl.col(SOURCE).alias("file"), maintain_order=True).agg(
+                pl.len().alias("added"), pl.lit(0).alias("updated")
+            )
         con.execute(_merge_sql(spec, staged, view, temp))
     finally:
         con.unregister(view)
-    col_sql = ", ".join(f'"{c}"' for c in (*spec.column_names, "extra"))
     con.execute(
         f'DELETE FROM "{spec.name}" WHERE rowid IN (SELECT _rowid FROM {temp} WHERE _rowid IS NOT NULL)'
     )

@@ -8,7 +8,7 @@ reports the first :data:`MAX_PER_CHECK` and a count of the rest.
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -17,12 +17,14 @@ import polars as pl
 from ..problems import Problem
 from ..schema import TABLES, ColumnSpec, TableSpec
 from ..staging import POLARS_TYPES
-from .raw import LINE, RawTable
+from .raw import LINE, RESERVED, RawTable
 
-__all__ = ["MAX_PER_CHECK", "SOURCE", "StagedTable", "parse_column", "validate_tables"]
+__all__ = ["HAS_EXTRA", "MAX_PER_CHECK", "SOURCE", "StagedTable", "parse_column", "validate_tables"]
 
 MAX_PER_CHECK = 50
 SOURCE = "_source"
+#: Whether a staged row's file had extra columns (else its stored extras stay).
+HAS_EXTRA = "_has_extra"
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -42,21 +44,55 @@ def _zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
+#: ISO 8601 as DOMAIN.md accepts it: a date, optionally a time (``T`` or a space),
+#: seconds with up to 9 fraction digits, and ``Z``, ``UTC`` or an offset
+#: (``+05:30``, ``+0530``, ``+05``). Two-digit months, days and hours only.
+_TIMESTAMP = (
+    r"^(\d{4}-\d{2}-\d{2})"
+    r"(?:[Tt ](\d{2}:\d{2})(:\d{2}(?:[.,]\d{1,9})?)?\s?(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?)?$"
+)
+_DATE = r"^\d{4}-\d{2}-\d{2}$"
+#: The usual shapes (``2026-01-05T10:00:00Z``, Salesforce's ``...00.000Z``) are
+#: parsed by position (fast); only other cells pay for the general pattern.
+_PLAIN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{3})?Z$"
+
+
 def _timestamp(e: pl.Expr) -> pl.Expr:
     """ISO 8601 text to a UTC instant (``Z`` or an offset converts; none means UTC;
-    a bare date is its midnight UTC)."""
-    norm = (
-        e.str.replace(r"^(\d{4}-\d{2}-\d{2})$", "${1}T00:00:00")
-        .str.replace(r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2})$", "${1}T${2}:00")
-        .str.replace(r"^(\d{4}-\d{2}-\d{2}) ", "${1}T")
-        .str.replace(r"[Zz]$", "+00:00")
-        .str.replace(r"([+-]\d{2})(\d{2})$", "${1}:${2}")
-        .str.replace(r" ?UTC$", "+00:00")
+    a bare date is its midnight UTC); anything else is null.
+
+    >>> # 2026-01-05T10:00:00.5+0530 -> 2026-01-05 04:30:00.500 UTC
+    """
+    plain = e.str.contains(_PLAIN)
+    seconds = (
+        pl.when(plain)
+        .then(e.str.slice(0, 19))
+        .str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False, time_unit="us")
     )
-    norm = pl.when(norm.str.contains(r"[+-]\d{2}:\d{2}$")).then(norm).otherwise(norm + "+00:00")
-    return norm.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%:z", strict=False, time_unit="us").dt.convert_time_zone(
-        "UTC"
+    millis = pl.when(plain & (e.str.len_bytes() == 24)).then(e.str.slice(20, 3).cast(pl.Int64)).otherwise(0)
+    fast = (seconds + pl.duration(milliseconds=millis)).dt.replace_time_zone("UTC")
+    return pl.coalesce(fast, _general_timestamp(pl.when(~plain).then(e)))
+
+
+def _general_timestamp(e: pl.Expr) -> pl.Expr:
+    g = e.str.extract_groups(_TIMESTAMP)
+    day, hhmm, sec, off = (g.struct.field(f) for f in ("1", "2", "3", "4"))
+    off = off.str.replace(":", "", literal=True)
+    offset = (
+        pl.when(off.is_null() | off.is_in(["Z", "z", "UTC"]))
+        .then(pl.lit("+00:00"))
+        .otherwise(pl.concat_str(off.str.slice(0, 3), pl.lit(":"), off.str.slice(3).str.pad_end(2, "0")))
     )
+    text = pl.concat_str(
+        day,
+        pl.lit("T"),
+        hhmm.fill_null("00:00"),
+        sec.str.replace(",", ".", literal=True).fill_null(":00"),
+        offset,
+    )
+    return text.str.to_datetime(
+        "%Y-%m-%dT%H:%M:%S%.f%:z", strict=False, time_unit="us", time_zone="UTC"
+    ).dt.convert_time_zone("UTC")
 
 
 def _hhmm(e: pl.Expr) -> pl.Expr:
@@ -76,8 +112,10 @@ def parse_column(col: ColumnSpec, e: pl.Expr) -> pl.Expr:
     if t == "text":
         return e.str.to_lowercase() if col.choices else e
     if t == "int":
-        f = e.str.replace_all(r"^\+", "").cast(pl.Float64, strict=False)
-        return pl.when(f.is_finite() & (f == f.round(0))).then(f).cast(pl.Int64, strict=False)
+        # Exact when written as an integer; ``30.0`` or ``1e3`` are whole numbers too.
+        f = e.cast(pl.Float64, strict=False)
+        whole = pl.when(f.is_finite() & (f == f.round(0))).then(f).cast(pl.Int64, strict=False)
+        return pl.coalesce(e.str.strip_prefix("+").cast(pl.Int64, strict=False), whole)
     if t == "float":
         f = e.cast(pl.Float64, strict=False)
         return pl.when(f.is_finite()).then(f)
@@ -91,7 +129,7 @@ def parse_column(col: ColumnSpec, e: pl.Expr) -> pl.Expr:
             .otherwise(None)
         )
     if t == "date":
-        return e.str.to_date("%Y-%m-%d", strict=False)
+        return pl.when(e.str.contains(_DATE)).then(e.str.to_date("%Y-%m-%d", strict=False))
     if t == "timestamp":
         return _timestamp(e)
     if t == "hhmm":
@@ -109,6 +147,29 @@ _EXPECT = {
 }
 
 
+def _clip(e: pl.Expr, limit: int = 80) -> pl.Expr:
+    """A cell as quoted in a message: on one line (breaks and tabs shown as ``\\n``, ``\\t``)
+    and cut short, since a cell may hold megabytes."""
+    one_line = (
+        e.str.replace_all("\r", "\\r", literal=True)
+        .str.replace_all("\n", "\\n", literal=True)
+        .str.replace_all("\t", "\\t", literal=True)
+    )
+    return (
+        pl.when(one_line.str.len_chars() > limit)
+        .then(one_line.str.slice(0, limit - 3) + "...")
+        .otherwise(one_line)
+    )
+
+
+def _record_expr(spec: TableSpec, columns: Iterable[str]) -> pl.Expr:
+    """The record a problem is about: its key (parts joined by ``/``), cut short."""
+    parts = [pl.col(k).cast(pl.String).fill_null("") for k in spec.key if k in set(columns)]
+    if not parts:
+        return pl.lit(None, dtype=pl.String)
+    return _clip(pl.concat_str(parts, separator="/") if len(parts) > 1 else parts[0], 100)
+
+
 class _Collector:
     """Gathers problems; columns are named as in the source file the row came from."""
 
@@ -124,23 +185,31 @@ class _Collector:
         self,
         bad: pl.DataFrame,
         *,
+        spec: TableSpec,
         column: str | None,
         message: pl.Expr | str,
         severity: str = "error",
     ) -> None:
-        """Add one problem per row of ``bad`` (columns: _source, _line, _record, plus message inputs)."""
+        """Add one problem per row of ``bad`` (the first :data:`MAX_PER_CHECK`, then a count).
+
+        ``bad`` has :data:`SOURCE`, :data:`LINE`, the key columns and the
+        message's inputs; only its first rows are ever formatted.
+        """
         if bad.height == 0:
             return
         shown = bad.head(MAX_PER_CHECK)
         msg = pl.lit(message) if isinstance(message, str) else message
-        rows = shown.select(pl.col(SOURCE), pl.col(LINE), pl.col("_record"), msg.alias("_message")).rows()
-        for source, line, record, text in rows:
+        record = _record_expr(spec, shown.columns)
+        rows = shown.select(
+            pl.col(SOURCE), pl.col(LINE), record.alias("_record"), msg.alias("_message")
+        ).rows()
+        for source, line, record_id, text in rows:
             self.problems.append(
                 Problem(
                     file=source,
                     line=line,
                     column=self._shown(source, column),
-                    record_id=record,
+                    record_id=record_id,
                     message=text,
                     severity=severity,  # type: ignore[arg-type]
                 )
@@ -157,13 +226,6 @@ class _Collector:
             )
 
 
-def _record_expr(spec: TableSpec, present: set[str]) -> pl.Expr:
-    parts = [pl.col(k).fill_null("") for k in spec.key if k in present]
-    if not parts:
-        return pl.lit(None, dtype=pl.String)
-    return pl.concat_str(parts, separator="/") if len(parts) > 1 else parts[0]
-
-
 def _stage_one(raw: RawTable, out: _Collector) -> tuple[pl.DataFrame, set[str], list[str]] | None:
     spec = TABLES[raw.table]
     frame = raw.frame
@@ -177,67 +239,68 @@ def _stage_one(raw: RawTable, out: _Collector) -> tuple[pl.DataFrame, set[str], 
         )
     if missing:
         return None
-    extras = [c for c in frame.columns if c not in spec.column_names and c != LINE and not c.startswith("_")]
-    base = frame.with_columns(pl.lit(raw.source).alias(SOURCE), _record_expr(spec, present).alias("_record"))
+    extras = [
+        c
+        for c in frame.columns
+        if c not in spec.column_names and c not in RESERVED and not c.startswith("__")
+    ]
+    base = frame.with_columns(pl.lit(raw.source).alias(SOURCE))
     parsed = base.with_columns(
         parse_column(spec.column(c), pl.col(c)).alias(f"__{c}") for c in sorted(present)
     )
+
+    def add(bad: pl.DataFrame, column: str, message: pl.Expr | str) -> None:
+        out.add(bad, spec=spec, column=column, message=message)
+
     for name in sorted(present):
         col = spec.column(name)
-        shown = name
         raw_c, typed = pl.col(name), pl.col(f"__{name}")
         if col.required:
-            out.add(parsed.filter(raw_c.is_null()), column=shown, message="required value is empty")
+            add(parsed.filter(raw_c.is_null()), name, "required value is empty")
         if col.choices:
             choices = ", ".join(col.choices)
-            out.add(
-                parsed.filter(raw_c.is_not_null() & ~typed.is_in(list(col.choices))),
-                column=shown,
-                message=pl.format(
-                    f"unknown {name.replace('_', ' ')} '{{}}': expected one of {choices}", raw_c
-                ),
+            message = f"unknown {name.replace('_', ' ')} '{{}}': expected one of {choices}"
+            add(
+                parsed.filter(raw_c.is_not_null() & ~typed.is_in(col.choices)),
+                name,
+                pl.format(message, _clip(raw_c)),
             )
         elif col.type != "text":
-            out.add(
-                parsed.filter(raw_c.is_not_null() & typed.is_null()),
-                column=shown,
-                message=pl.format(f"'{{}}' is not {_EXPECT[col.type]}", raw_c),
-            )
+            message = f"'{{}}' is not {_EXPECT[col.type]}"
+            add(parsed.filter(raw_c.is_not_null() & typed.is_null()), name, pl.format(message, _clip(raw_c)))
         if col.minimum is not None:
             word = "negative" if col.minimum == 0 else f"below {col.minimum}"
-            out.add(
-                parsed.filter(typed < col.minimum),
-                column=shown,
-                message=pl.format(f"{word} {name.replace('_', ' ')} ({{}})", raw_c),
-            )
+            message = f"{word} {name.replace('_', ' ')} ({{}})"
+            add(parsed.filter(typed < col.minimum), name, pl.format(message, _clip(raw_c)))
     for earlier, later in spec.ordered:
         if earlier in present and later in present:
-            out.add(
-                parsed.filter(pl.col(f"__{later}") < pl.col(f"__{earlier}")),
-                column=later,
-                message=pl.format(f"{later} {{}} is before {earlier} {{}}", pl.col(later), pl.col(earlier)),
+            message = pl.format(
+                f"{later} {{}} is before {earlier} {{}}", _clip(pl.col(later)), _clip(pl.col(earlier))
             )
+            add(parsed.filter(pl.col(f"__{later}") < pl.col(f"__{earlier}")), later, message)
     if raw.table == "business_hours":
-        _check_schedule(parsed, present, raw, out)
+        _check_schedule(parsed, present, add)
     typed_cols = [pl.col(f"__{c}").alias(c) for c in sorted(present)]
     extra = (
         pl.struct(extras).struct.json_encode().alias("extra")
         if extras
         else pl.lit(None, dtype=pl.String).alias("extra")
     )
-    staged = parsed.select(*typed_cols, extra, pl.col(LINE), pl.col(SOURCE), pl.col("_record"))
+    # A file without extra columns leaves the stored extras of its rows alone.
+    has_extra = pl.lit(bool(extras)).alias(HAS_EXTRA)
+    staged = parsed.select(*typed_cols, extra, has_extra, pl.col(LINE), pl.col(SOURCE))
     return staged, present, extras
 
 
-def _check_schedule(parsed: pl.DataFrame, present: set[str], raw: RawTable, out: _Collector) -> None:
+def _check_schedule(parsed: pl.DataFrame, present: set[str], add: Callable[..., None]) -> None:
     if "timezone" in present:
         zones = parsed.get_column("timezone").drop_nulls().unique().to_list()
         unknown = [z for z in zones if z not in _zones()]
-        out.add(
+        add(
             parsed.filter(pl.col("timezone").is_in(unknown)),
-            column="timezone",
-            message=pl.format(
-                "unknown time zone '{}' (use an IANA name such as Europe/Berlin)", pl.col("timezone")
+            "timezone",
+            pl.format(
+                "unknown time zone '{}' (use an IANA name such as Europe/Berlin)", _clip(pl.col("timezone"))
             ),
         )
     for day in _DAYS:
@@ -246,16 +309,16 @@ def _check_schedule(parsed: pl.DataFrame, present: set[str], raw: RawTable, out:
             continue
         ts = pl.col(f"__{s}") if s in present else pl.lit(None, dtype=pl.String)
         te = pl.col(f"__{e}") if e in present else pl.lit(None, dtype=pl.String)
-        out.add(
+        add(
             parsed.filter(ts.is_null() != te.is_null()),
-            column=s if s in present else e,
-            message=f"{day} needs both a start and an end time (or neither, for closed)",
+            s if s in present else e,
+            f"{day} needs both a start and an end time (or neither, for closed)",
         )
         all_day = (ts == "00:00") & (te.is_in(["00:00", "24:00"]))
-        out.add(
+        add(
             parsed.filter(ts.is_not_null() & te.is_not_null() & ~all_day & (te <= ts)),
-            column=e,
-            message=pl.format(f"{day} closes at {{}}, not after it opens at {{}}", te, ts),
+            e,
+            pl.format(f"{day} closes at {{}}, not after it opens at {{}}", te, ts),
         )
 
 
@@ -264,9 +327,21 @@ def validate_tables(
 ) -> tuple[dict[str, StagedTable], list[Problem]]:
     """Parse and check every raw table; return staged tables and every problem found.
 
-    ``existing_keys`` maps a table to a frame of its stored key column(s), for
-    foreign keys; ``existing_usage`` holds stored (entitlement_id, usage_type)
-    pairs, since a usage type is permanent (DOMAIN.md "Words").
+    Parameters
+    ----------
+    raws
+        The files read, any number per table (``cases.csv`` and
+        ``cases.parquet`` together are one table: a key in both is a duplicate).
+    existing_keys
+        A table's stored key column, for foreign keys.
+    existing_usage
+        Stored (entitlement_id, usage_type) pairs: a usage type is permanent
+        (DOMAIN.md "Words").
+
+    Returns
+    -------
+    The staged (typed) table of each table read, and every problem found,
+    ordered by file, line and column.
     """
     out = _Collector(raws)
     per_table: dict[str, list[tuple[pl.DataFrame, set[str], list[str]]]] = {}
@@ -277,7 +352,7 @@ def validate_tables(
     result: dict[str, StagedTable] = {}
     for table, parts in per_table.items():
         present = set.union(*(p[1] for p in parts))
-        frame = pl.concat([p[0] for p in parts], how="diagonal_relaxed")
+        frame = pl.concat([p[0] for p in parts], how="diagonal_relaxed") if len(parts) > 1 else parts[0][0]
         result[table] = StagedTable(
             table=table, frame=frame, present=frozenset(present), has_extra=any(p[2] for p in parts)
         )
@@ -291,6 +366,28 @@ def validate_tables(
     return result, ordered
 
 
+def _check_duplicates(spec: TableSpec, frame: pl.DataFrame, out: _Collector) -> None:
+    """Every repeat of a key, across all files of the table, naming where it first appeared."""
+    key = list(spec.key)
+    repeated = pl.struct(key).is_duplicated() if len(key) > 1 else pl.col(key[0]).is_duplicated()
+    dup = frame.with_row_index("_row").filter(repeated)
+    if not dup.height:
+        return
+    first = dup.group_by(key, maintain_order=True).agg(
+        pl.col(SOURCE).first().alias("_f"),
+        pl.col(LINE).first().alias("_first"),
+        pl.col("_row").first().alias("_r0"),
+    )
+    dup = dup.join(first, on=key, nulls_equal=True).filter(pl.col("_row") != pl.col("_r0")).sort("_row")
+    record = _record_expr(spec, key)
+    out.add(
+        dup,
+        spec=spec,
+        column=key[0],
+        message=pl.format("duplicate key {} (first on line {} of {})", record, "_first", "_f"),
+    )
+
+
 def _check_keys(
     spec: TableSpec,
     staged: StagedTable,
@@ -299,21 +396,8 @@ def _check_keys(
     out: _Collector,
 ) -> None:
     frame = staged.frame
-    key = list(spec.key)
-    if all(k in staged.present for k in key):
-        dup = frame.filter(pl.struct(key).is_duplicated())
-        if dup.height:
-            first = dup.group_by(key).agg(
-                pl.col(SOURCE).first().alias("_f"), pl.col(LINE).min().alias("_first")
-            )
-            dup = dup.join(first, on=key, nulls_equal=True).filter(pl.col(LINE) != pl.col("_first"))
-            out.add(
-                dup,
-                column=key[0],
-                message=pl.format(
-                    "duplicate key {} (first on line {} of {})", pl.col("_record"), "_first", "_f"
-                ),
-            )
+    if all(k in staged.present for k in spec.key):
+        _check_duplicates(spec, frame, out)
     for fk in spec.foreign_keys:
         if fk.column not in staged.present:
             continue
@@ -321,12 +405,16 @@ def _check_keys(
         parent = all_staged.get(fk.table)
         if parent is not None and fk.target in parent.present:
             known.append(parent.frame.get_column(fk.target))
-        keys = pl.concat(known).unique() if known else pl.Series(fk.target, [], dtype=pl.String)
-        bad = frame.filter(pl.col(fk.column).is_not_null() & ~pl.col(fk.column).is_in(keys.implode()))
+        keys = (
+            pl.concat(known).drop_nulls().unique().to_frame(fk.column)
+            if known
+            else pl.DataFrame(schema={fk.column: pl.String})
+        )
+        # An anti-join: rows whose reference is in neither the store nor the import.
+        bad = frame.filter(pl.col(fk.column).is_not_null()).join(keys, on=fk.column, how="anti")
+        message = f"unknown {fk.column} '{{}}': no such record in {fk.table}"
         out.add(
-            bad,
-            column=fk.column,
-            message=pl.format(f"unknown {fk.column} '{{}}': no such record in {fk.table}", pl.col(fk.column)),
+            bad.sort(LINE), spec=spec, column=fk.column, message=pl.format(message, _clip(pl.col(fk.column)))
         )
 
 
@@ -336,6 +424,7 @@ def _check_usage_type(staged: StagedTable, existing: pl.DataFrame, out: _Collect
     joined = staged.frame.join(existing.rename({"usage_type": "_stored"}), on="entitlement_id", how="inner")
     out.add(
         joined.filter(pl.col("usage_type").is_not_null() & (pl.col("usage_type") != pl.col("_stored"))),
+        spec=TABLES["entitlements"],
         column="usage_type",
         message=pl.format(
             "usage type is permanent: entitlement is '{}', the file says '{}'",
