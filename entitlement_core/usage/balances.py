@@ -8,6 +8,7 @@ entitlements' grants as of a moment.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import polars as pl
 
@@ -16,7 +17,7 @@ from .grants import drawdown, effective_grants
 from .ledger import consumption_ledger
 from .terms import entitlement_terms, known_zones
 
-__all__ = ["balances", "commitments", "grant_ledger", "overage_revenue"]
+__all__ = ["balances", "commitments", "grant_allotments", "grant_ledger", "overage_revenue"]
 
 
 def _terms(tables: Tables, as_of: dt.datetime) -> pl.LazyFrame:
@@ -59,6 +60,33 @@ def balances(tables: Tables, *, as_of: dt.datetime) -> tuple[pl.DataFrame, pl.Da
     per_grant, per_ent = drawdown(grants, grant_ledger(tables, as_of=as_of, terms=terms), as_of=as_of)
     info = terms.select("entitlement_id", "account_id", "plan").collect()
     return per_grant, per_ent.join(info, on="entitlement_id", how="left")
+
+
+def grant_allotments(tables: Tables, *, as_of: dt.datetime) -> pl.DataFrame:
+    """The allotment of every entitlement that has grants of its own resource, as of a moment.
+
+    Grain: one row per such entitlement: entitlement_id, granted (anchor plus
+    packs, rollovers and commitments drawn or valid as of ``as_of``, less
+    expired unused balance). Entitlements with only a ``cap`` are not listed:
+    their allotment is the cap, exactly as before grants existed. Only those
+    entitlements' consumption is drawn down, so the cost follows the grants,
+    not the cases.
+    """
+    own = (
+        tables.grants.join(tables.entitlements.select("entitlement_id", "usage_type"), on="entitlement_id")
+        .filter(pl.col("resource") == pl.col("usage_type"))
+        .select("entitlement_id")
+        .unique()
+        .collect()
+    )
+    if own.height == 0:
+        return pl.DataFrame(schema={"entitlement_id": pl.String, "granted": pl.Float64})
+    ids = own.get_column("entitlement_id").implode()
+    subset = replace(tables, entitlements=tables.entitlements.filter(pl.col("entitlement_id").is_in(ids)))
+    _, per_ent = balances(subset, as_of=as_of)
+    kinds = subset.entitlements.select("entitlement_id", pl.col("usage_type").alias("resource"))
+    own_resource = per_ent.join(kinds.collect(), on=["entitlement_id", "resource"])
+    return own_resource.select("entitlement_id", "granted")
 
 
 def overage_revenue(tables: Tables, *, as_of: dt.datetime) -> pl.DataFrame:

@@ -58,7 +58,7 @@ UTILIZATION_COLUMNS = (
     "as_of_date", "term_days", "days_left", "burn_rate_per_day", "projected_at_end",
     "projected_exhaustion_date", "overflow", "consume_on", "renewal_of", "timezone", "banner",
     "near_limit_pct", "near_limit_remaining", "unit", "recommended_plan", "projected_annual_usage",
-    "projected_shortfall", "overage_rate", "deleted_cases", "crm_remaining_cases",
+    "projected_shortfall", "overage_rate", "deleted_cases", "crm_remaining_cases", "anchor_cap",
 )  # fmt: skip
 
 
@@ -189,6 +189,27 @@ def _cap_reached_date(frame: pl.LazyFrame, zones: list[str]) -> pl.LazyFrame:
     )
 
 
+def with_grant_allotment(terms: pl.DataFrame, tables: Tables, *, as_of: dt.datetime) -> pl.DataFrame:
+    """``anchor_cap`` keeps the entitlement's own cap, and ``cap``
+    becomes the grant allotment (anchor, packs, rollovers) where the entitlement has grants
+    of its own resource (:func:`~entitlement_core.usage.balances.grant_allotments`).
+
+    With grants, ``remaining = cap - consumed`` is the drawdown's remaining (all valid
+    grants less consumption); without, nothing changes.
+    """
+    from .balances import grant_allotments
+
+    allot = grant_allotments(tables, as_of=as_of)
+    out = terms.with_columns(pl.col("cap").alias("anchor_cap"))
+    if allot.height == 0:
+        return out
+    return (
+        out.join(allot, on="entitlement_id", how="left")
+        .with_columns(pl.coalesce("granted", "cap").alias("cap"))
+        .drop("granted")
+    )
+
+
 def utilization(
     tables: Tables, *, as_of: dt.datetime, thresholds: Thresholds, burn_window_days: int = 90
 ) -> pl.LazyFrame:
@@ -233,7 +254,7 @@ def utilization(
     zones = known_zones(tables)
     # Few rows: materialised once, so the per-unit joins meet a small in-memory table.
     terms = _with_window(entitlement_terms(tables, as_of=as_of, zones=zones), burn_window_days, zones)
-    terms = terms.collect().lazy()
+    terms = with_grant_allotment(terms.collect(), tables, as_of=as_of).lazy()
     units = consumption_units(tables, terms, as_of=as_of, zones=zones, keep=("window_start_utc",))
     # Narrowed to numbers and materialised once: the totals and the cap-reached
     # moments both read it.
