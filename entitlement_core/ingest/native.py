@@ -32,7 +32,7 @@ from ..problems import Problem, ProblemsError
 from ..schema import TABLES, TableSpec
 from .raw import LINE, RESERVED, RawTable, clean_text, drop_blank_rows, nul_problems
 
-__all__ = ["SUFFIXES", "frame_from_bytes", "read_native", "read_native_file"]
+__all__ = ["SUFFIXES", "frame_from_bytes", "ragged_rows", "read_native", "read_native_file"]
 
 SUFFIXES = (".csv", ".parquet")
 MAX_PROBLEMS = 50
@@ -121,7 +121,7 @@ def _line_numbers(frame: pl.DataFrame, first: int, quoted: bool) -> pl.Expr:
     return index + inner.cum_sum() - inner
 
 
-def _ragged(frame: pl.DataFrame, data: bytes, width: int, quoted: bool) -> pl.DataFrame:
+def ragged_rows(frame: pl.DataFrame, data: bytes, width: int, quoted: bool) -> pl.DataFrame:
     """Rows whose number of fields is not the header's: (line, fields). Blank lines are fine.
 
     The separators of a row are the commas on its lines (counted in the
@@ -177,7 +177,7 @@ def _csv_frame(data: bytes, source: str) -> tuple[pl.DataFrame, dict[str, str]]:
     quoted = b'"' in data
     first = 2 + sum(h.count("\n") for h in header)
     frame = frame.with_columns(_line_numbers(frame, first, quoted).alias(LINE))
-    ragged = _ragged(frame, data, len(header), quoted)
+    ragged = ragged_rows(frame, data, len(header), quoted)
     if ragged.height:
         raise ProblemsError(
             Problem(file=source, line=line, message=f"{fields} fields where the header has {len(header)}")

@@ -19,6 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from ..problems import Problem, ProblemsError
+from .native import ragged_rows
 from .raw import LINE
 
 __all__ = ["Export", "read_export"]
@@ -96,7 +97,7 @@ def read_export(path: Path, obj: str) -> Export:
     path = Path(path)
     data = path.read_bytes()
     try:
-        frame = pl.read_csv(data, infer_schema=False, raise_if_empty=True)
+        frame = pl.read_csv(data, infer_schema=False, raise_if_empty=True, truncate_ragged_lines=True)
     except (pl.exceptions.PolarsError, UnicodeDecodeError) as exc:
         raise ProblemsError([_problem(path.name, data, exc)]) from exc
     headers: dict[str, str] = {}
@@ -113,6 +114,15 @@ def read_export(path: Path, obj: str) -> Export:
         *[pl.when(pl.col(c).str.len_bytes() > 0).then(pl.col(c)).alias(c) for c in frame.columns],
         lines.alias(LINE),
     )
+    # A short row would be padded with nulls and a long one cut: both are refused.
+    odd = ragged_rows(frame, data, len(headers), b'"' in data)
+    if odd.height:
+        width = len(headers)
+        shown = odd.head(50).to_dicts()
+        raise ProblemsError(
+            Problem(file=path.name, line=r[LINE], message=f"{r['fields']} fields where the header has {width}")
+            for r in shown
+        )
     # A blank line reads as a row of nulls; it has a line number but no record.
     values = [c for c in frame.columns if c != LINE]
     if values:

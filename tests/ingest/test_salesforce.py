@@ -738,3 +738,20 @@ def test_native_validation_names_salesforce_file_and_field(tmp_path: Path) -> No
     assert ("Case.csv", 7, "CreatedDate") in found  # case 4, after a three-line description
     assert ("Entitlement.csv", 2, "StartDate") in found  # required, left empty by Salesforce
     assert store.query("SELECT count(*) FROM cases").item() == 0
+
+
+def test_short_and_long_rows_are_refused_with_their_lines(tmp_path: Path) -> None:
+    (tmp_path / "Account.csv").write_text(
+        '"Id","Name","OwnerId"\n'
+        '"001000000000001AAA","Acme","005000000000001AAA"\n'
+        '"001000000000002AAA","Beta"\n'
+        '"001000000000003AAA","Gamma","005000000000001AAA","extra"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ProblemsError) as info:
+        read_salesforce(tmp_path)
+    got = [(p.file, p.line, p.message) for p in info.value.problems]
+    assert got == [
+        ("Account.csv", 3, "2 fields where the header has 3"),
+        ("Account.csv", 4, "4 fields where the header has 3"),
+    ]
