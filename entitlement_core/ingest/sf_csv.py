@@ -120,7 +120,7 @@ def read_export(path: Path, obj: str) -> Export:
         width = len(headers)
         shown = odd.head(50).to_dicts()
         raise ProblemsError(
-            Problem(file=path.name, line=r[LINE], message=f"{r['fields']} fields where the header has {width}")
+            Problem(file=path.name, line=r[LINE], message=f"{r['fields']} fields; the header has {width}")
             for r in shown
         )
     # A blank line reads as a row of nulls; it has a line number but no record.
