@@ -117,11 +117,10 @@ def read_export(path: Path, obj: str) -> Export:
     # A short row would be padded with nulls and a long one cut: both are refused.
     odd = ragged_rows(frame, data, len(headers), b'"' in data)
     if odd.height:
-        width = len(headers)
+        tail = f"fields where the header has {len(headers)}"
         shown = odd.head(50).to_dicts()
         raise ProblemsError(
-            Problem(file=path.name, line=r[LINE], message=f"{r['fields']} fields; the header has {width}")
-            for r in shown
+            Problem(file=path.name, line=r[LINE], message=f"{r['fields']} {tail}") for r in shown
         )
     # A blank line reads as a row of nulls; it has a line number but no record.
     values = [c for c in frame.columns if c != LINE]

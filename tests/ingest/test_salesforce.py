@@ -752,6 +752,6 @@ def test_short_and_long_rows_are_refused_with_their_lines(tmp_path: Path) -> Non
         read_salesforce(tmp_path)
     got = [(p.file, p.line, p.message) for p in info.value.problems]
     assert got == [
-        ("Account.csv", 3, "2 fields; the header has 3"),
-        ("Account.csv", 4, "4 fields; the header has 3"),
+        ("Account.csv", 3, "2 fields where the header has 3"),
+        ("Account.csv", 4, "4 fields where the header has 3"),
     ]
