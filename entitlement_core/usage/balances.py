@@ -92,8 +92,10 @@ def grant_allotments(tables: Tables, *, as_of: dt.datetime) -> pl.DataFrame:
 def overage_revenue(tables: Tables, *, as_of: dt.datetime) -> pl.DataFrame:
     """Overage units priced by the plan's overage rate, by account, owner and month.
 
-    The overage of an entitlement is its uncovered deficit (consumption beyond
-    all grants); it is attributed to its latest units of consumption.
+    The overage of an entitlement is its uncovered deficit of its own resource
+    (cases or hours beyond all grants), priced at its plan's rate; it is
+    attributed to its latest units of consumption. Metered resources are not
+    priced here (their balances are in :func:`balances`).
 
     Returns
     -------
@@ -103,7 +105,13 @@ def overage_revenue(tables: Tables, *, as_of: dt.datetime) -> pl.DataFrame:
     """
     terms = _terms(tables, as_of)
     _, per_ent = balances(tables, as_of=as_of)
-    over = per_ent.filter(pl.col("overage") > 0).select("entitlement_id", "resource", "overage")
+    # The plan's overage rate prices its own resource (cases or hours), not metered extras.
+    own = terms.select("entitlement_id", pl.col("usage_type").alias("resource")).collect()
+    over = (
+        per_ent.filter(pl.col("overage") > 0)
+        .join(own, on=["entitlement_id", "resource"], how="semi")
+        .select("entitlement_id", "resource", "overage")
+    )
     if over.height == 0:
         return pl.DataFrame(
             schema={

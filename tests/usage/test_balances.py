@@ -93,3 +93,16 @@ def test_commitments_report_remaining_money(used: int, remaining_amount: float) 
     per_grant, _ = balances(tables(used, grants=grants, cap=0.0), as_of=at("2026-12-31"))
     got = commitments(per_grant).row(0, named=True)
     assert (got["committed_amount"], got["remaining_amount"]) == (1000.0, remaining_amount)
+
+
+def test_overage_revenue_prices_only_the_entitlements_own_resource() -> None:
+    grants = {
+        "grant_id": ["G1"], "entitlement_id": ["E1"], "resource": ["api_calls"], "quantity": [100.0],
+        "effective_from": [at("2026-01-01")], "kind": ["anchor"],
+    }  # fmt: skip
+    events = {
+        "event_id": ["V1"], "account_id": ["A1"], "entitlement_id": ["E1"], "resource": ["api_calls"],
+        "quantity": [500.0], "occurred_at": [at("2026-02-01")],
+    }  # fmt: skip
+    got = overage_revenue(tables(5, grants=grants, events=events), as_of=at("2026-12-31"))
+    assert got["overage_units"].sum() == 2.0  # the two cases beyond the cap, not 400 API calls
