@@ -29,6 +29,7 @@ PAGES = {
     "Grow": [
         st.Page("pages/upsell.py", title="Upsell", icon=":material/trending_up:"),
         st.Page("pages/renewals.py", title="Renewals", icon=":material/autorenew:"),
+        st.Page("pages/revenue.py", title="Revenue", icon=":material/payments:"),
     ],
     "Support desk": [
         st.Page("pages/account.py", title="Account", icon=":material/person_search:"),

@@ -8,6 +8,7 @@ import streamlit as st
 from entitlement_core import app_data, charts
 from entitlement_core.usage import reconciliation, utilization, weekly_consumption
 from ui import common
+from ui import grants as grant_view
 
 c = common.header("Account", "Is this customer entitled to support right now, and how much is left?")
 common.require_data()
@@ -47,6 +48,7 @@ settings = common.settings()
 util = utilization(
     sub, as_of=c.as_of, thresholds=settings.thresholds, burn_window_days=settings.burn_window_days
 ).collect()
+grants = app_data.grant_balances(sub, as_of=c.as_of)
 
 st.subheader(info["account_name"] or account_id)
 st.caption(
@@ -79,8 +81,9 @@ for row in active.iter_rows(named=True):
         remaining.metric(f"Remaining {row['unit']}", left)
         sla.markdown(f"SLA process  \n**{row['process_name'] or 'none (no milestones)'}**")
         common.banner(row)
+        grant_view.entitlement_grants(grants, row["entitlement_id"])
 
-tabs = st.tabs(["Cases", "Consumption", "All entitlements", "Salesforce reconciliation"])
+tabs = st.tabs(["Cases", "Consumption", "All entitlements", "Grants", "Salesforce reconciliation"])
 with tabs[0]:
     cases = sub.cases.sort("created_at", descending=True).head(500).collect()
     st.caption(f"{sub.cases.select(pl.len()).collect().item():,} cases; newest first (up to 500).")
@@ -134,6 +137,8 @@ with tabs[2]:
         config={"renewal_of": st.column_config.TextColumn("Renewal of")},
     )
 with tabs[3]:
+    grant_view.account_grants(grants)
+with tabs[4]:
     rec = reconciliation(sub, as_of=c.as_of, thresholds=settings.thresholds).collect()
     counters = util.filter(pl.col("crm_remaining_cases").is_not_null()).height
     if counters == 0:

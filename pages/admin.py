@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from ui import admin_forms as forms
-from ui import common, signin
+from ui import common, renewal_run, signin
 
 c = common.header("Admin", "Small changes by hand, each written to the audit log with who, when and what.")
 actor = signin.admin_actor()
@@ -28,7 +28,8 @@ if actor is not None:
         )
     labels = forms.entitlement_labels(util)
     hours = util.filter(pl.col("usage_type") == "hours").sort("entitlement_id")["entitlement_id"].to_list()
-    tabs = st.tabs(["Create entitlement", "Record case", "Record time entry", "Renew", "Edit"])
+    names = ["Create entitlement", "Record case", "Record time entry", "Renew", "Run renewals", "Edit"]
+    tabs = st.tabs(names)
     with tabs[0]:
         forms.create_entitlement(db, actor, c.as_of_date)
     with tabs[1]:
@@ -38,6 +39,8 @@ if actor is not None:
     with tabs[3]:
         forms.renew(db, actor, labels)
     with tabs[4]:
+        renewal_run.renewal_run(db, actor, c)
+    with tabs[5]:
         forms.edit(db, actor, labels)
 
 st.subheader("Audit log")

@@ -210,17 +210,14 @@ def renew(db: Store, actor: str, labels: dict[str, str]) -> None:
             "Cap (empty: the plan's, else the current one)", min_value=0.0, value=None, key="rn_cap"
         )
         st.caption(
-            "The new term starts the day after the current one ends and lasts as long. Renewing twice "
-            "creates nothing new."
+            "As the renewal run does: the new record `<id>-R<start date>` starts the day after the current "
+            "term ends and lasts as long (a whole year stays a whole year), with an anchor grant of its cap; "
+            "unused balance rolls over under the plan's policy once the current term has ended. Renewing "
+            "twice creates nothing new."
         )
         if st.form_submit_button("Renew", type="primary", icon=":material/autorenew:"):
-            row = {
-                "entitlement_id": ent,
-                "plan": plan,
-                "cap": cap,
-                "new_entitlement_id": form_id("rn", "ENT"),
-            }
-            run(db, actor, admin.renew_entitlement, row, key="rn", fresh="new_entitlement_id")
+            row = {"entitlement_id": ent, "plan": plan, "cap": cap}
+            run(db, actor, admin.renew_entitlement, row, key="rn")
 
 
 def edit(db: Store, actor: str, labels: dict[str, str]) -> None:

@@ -23,16 +23,16 @@ import streamlit as st
 
 from entitlement_core import app_data
 from entitlement_core.app_data import Filters
-from entitlement_core.charts import (
-    MILESTONE_COLORS,
-    MILESTONE_LABELS,
-    STATUS_COLORS,
-    STATUS_LABELS,
-    STATUS_ORDER,
-)
 from entitlement_core.settings import Settings
 from entitlement_core.staging import Tables, load_tables
 from entitlement_core.store import Store, StoreError
+
+# Table helpers, re-exported for the pages (``common.show``).
+from ui.tables import grant_state_config as grant_state_config
+from ui.tables import milestone_status_config as milestone_status_config
+from ui.tables import show as show
+from ui.tables import status_config as status_config
+from ui.tables import with_status_pill as with_status_pill
 
 ROOT = Path(__file__).resolve().parent.parent
 EMPTY_HINT = "No data yet: run `python -m entitlement_core demo` or import files on the **Data** page."
@@ -277,144 +277,10 @@ def empty(message: str) -> None:
     st.caption(f":material/check_circle: {message}")
 
 
-def status_config(label: str = "Status") -> Any:
-    """A coloured pill per status (the same colours as the charts)."""
-    return st.column_config.MultiselectColumn(
-        label,
-        options=list(STATUS_ORDER),
-        color=[STATUS_COLORS[s] for s in STATUS_ORDER],
-        format_func=lambda s: STATUS_LABELS.get(s, s),
-        width="small",
-    )
-
-
-def milestone_status_config(label: str = "Status") -> Any:
-    """A coloured pill per milestone status (met, at risk, violated, open)."""
-    order = list(MILESTONE_COLORS)
-    return st.column_config.MultiselectColumn(
-        label,
-        options=order,
-        color=[MILESTONE_COLORS[s] for s in order],
-        format_func=lambda s: MILESTONE_LABELS.get(s, s),
-        width="small",
-    )
-
-
-def with_status_pill(frame: pl.DataFrame, column: str = "status") -> pl.DataFrame:
-    """``status`` as a one-item list, which :func:`status_config` renders as a coloured pill."""
-    return frame.with_columns(pl.concat_list(pl.col(column)).alias(column))
-
-
 def plotly(fig: Any, *, key: str | None = None) -> None:
     st.plotly_chart(
         fig, key=key, config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
     )
-
-
-# -- tables -----------------------------------------------------------------------
-
-#: Ratio columns (0-1 fractions) are shown as whole percentages on a 0-100 bar.
-_PCT = {"format": "%.0f%%", "min_value": 0, "max_value": 100}
-_RATIOS = ("pct_used", "compliance", "previous_pct_used", "share")
-
-
-def _column_config() -> dict[str, Any]:
-    cc = st.column_config
-    return {
-        "entitlement_id": cc.TextColumn("Entitlement"),
-        "name": cc.TextColumn("Name"),
-        "account_id": cc.TextColumn("Account ID"),
-        "account_name": cc.TextColumn("Account"),
-        "case_id": cc.TextColumn("Case"),
-        "tier": cc.TextColumn("Tier"),
-        "region": cc.TextColumn("Region"),
-        "owner": cc.TextColumn("Owner"),
-        "plan": cc.TextColumn("Plan"),
-        "usage_type": cc.TextColumn("Usage"),
-        "unit": cc.TextColumn("Unit"),
-        "cap": cc.NumberColumn("Cap", format="%.0f"),
-        "consumed": cc.NumberColumn("Used", format="%.1f"),
-        "remaining": cc.NumberColumn("Remaining", format="%.1f"),
-        "pct_used": cc.ProgressColumn("Used %", **_PCT),
-        "status": status_config(),
-        "start_date": cc.DateColumn("Start", format="YYYY-MM-DD"),
-        "end_date": cc.DateColumn("End", format="YYYY-MM-DD"),
-        "days_left": cc.NumberColumn("Days left", format="%d"),
-        "burn_rate_per_day": cc.NumberColumn("Burn / day", format="%.2f"),
-        "projected_at_end": cc.NumberColumn("Projected at end", format="%.1f"),
-        "projected_exhaustion_date": cc.DateColumn("Runs out", format="YYYY-MM-DD"),
-        "projected_shortfall": cc.NumberColumn("Shortfall", format="%.1f"),
-        "recommended_plan": cc.TextColumn("Recommended plan"),
-        "overflow": cc.TextColumn("Overflow"),
-        "banner": cc.TextColumn("Agent banner", width="large"),
-        "created_at": cc.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm"),
-        "closed_at": cc.DatetimeColumn("Closed", format="YYYY-MM-DD HH:mm"),
-        "started_at": cc.DatetimeColumn("Started", format="YYYY-MM-DD HH:mm"),
-        "target_at": cc.DatetimeColumn("Target", format="YYYY-MM-DD HH:mm"),
-        "completed_at": cc.DatetimeColumn("Completed", format="YYYY-MM-DD HH:mm"),
-        "milestone": cc.TextColumn("Milestone"),
-        "priority": cc.TextColumn("Priority"),
-        "origin": cc.TextColumn("Origin"),
-        "target_minutes": cc.NumberColumn("Target (min)", format="%d"),
-        "elapsed_minutes": cc.NumberColumn("Elapsed (min)", format="%.0f"),
-        "margin_minutes": cc.NumberColumn("Margin (min)", format="%.0f"),
-        "overrun_minutes": cc.NumberColumn("Late by (min)", format="%.0f"),
-        "minutes_left": cc.NumberColumn("Business min left", format="%.0f"),
-        "compliance": cc.ProgressColumn("Compliance", **_PCT),
-        "met": cc.NumberColumn("Met", format="%d"),
-        "violated": cc.NumberColumn("Violated", format="%d"),
-        "at_risk": cc.NumberColumn("At risk", format="%d"),
-        "open": cc.NumberColumn("Open", format="%d"),
-        "likely_entitlement_id": cc.TextColumn("Likely entitlement"),
-        "likely_usage_type": cc.TextColumn("Its usage"),
-        "match_reason": cc.TextColumn("Matched by"),
-        "candidate_count": cc.NumberColumn("Candidates", format="%d"),
-        "consumed_at": cc.DatetimeColumn("Consumed at", format="YYYY-MM-DD HH:mm"),
-        "position": cc.TextColumn("Position"),
-        "overage_units": cc.NumberColumn("Over by", format="%.1f"),
-        "overage_count": cc.NumberColumn("Overage records", format="%d"),
-        "overage_rate": cc.NumberColumn("Overage rate", format="%.2f"),
-        "overage_amount": cc.NumberColumn("Overage amount", format="%.2f"),
-        "days_to_end": cc.NumberColumn("Days to end", format="%d"),
-        "is_renewed": cc.CheckboxColumn("Renewed"),
-        "renewed_by_id": cc.TextColumn("Renewed by"),
-        "previous_pct_used": cc.ProgressColumn("Previous term used", **_PCT),
-        "upsell_reason": cc.TextColumn("Why"),
-        "rank": cc.NumberColumn("Rank", format="%d"),
-        "crm_remaining_cases": cc.NumberColumn("Salesforce remaining", format="%.0f"),
-        "difference": cc.NumberColumn("Difference", format="%+.0f"),
-        "likely_cause": cc.TextColumn("Likely cause"),
-        "deleted_cases": cc.NumberColumn("Deleted cases", format="%d"),
-        "out_of_term_cases": cc.NumberColumn("Out-of-term cases", format="%d"),
-        "is_deleted": cc.CheckboxColumn("Deleted"),
-    }
-
-
-def show(
-    frame: pl.DataFrame,
-    columns: list[str] | None = None,
-    *,
-    key: str | None = None,
-    height: int | str = "auto",
-    config: dict[str, Any] | None = None,
-) -> None:
-    """A read-only table: the ``columns`` present in ``frame``, in order, with house formatting."""
-    cols = [col for col in (columns or frame.columns) if col in frame.columns]
-    view = frame.select(cols)
-    known = _column_config()
-    settings_ = {col: known[col] for col in cols if col in known}
-    settings_.update(config or {})
-    pill = "status" in cols and view.schema["status"] == pl.String and "status" not in (config or {})
-    if pill or (config or {}).get("status", {}).get("type_config", {}).get("type") == "multiselect":
-        view = with_status_pill(view)
-    if view.height <= 10:
-        height = "auto"
-    elif isinstance(height, int):
-        height = min(height, 35 * (view.height + 1) + 3)  # no empty rows below a short table
-    view = view.with_columns(
-        (pl.col(r) * 100).round(1) for r in _RATIOS if r in cols and r not in (config or {})
-    )
-    st.dataframe(view, hide_index=True, column_config=settings_, key=key, height=height)
 
 
 def banner(row: dict[str, Any]) -> None:

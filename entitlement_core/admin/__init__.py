@@ -1,4 +1,4 @@
-"""Admin actions: create, edit and renew entitlements; record cases and time entries.
+"""Admin actions: create, edit and renew entitlements, run renewals; record cases and time entries.
 
 Each action validates its input with a frozen pydantic model, then writes in
 one transaction together with an audit-log entry (who, when, what,
@@ -12,8 +12,11 @@ Rules (DOMAIN.md):
   its cap (a case on an exhausted entitlement): ``block`` refuses
   (:class:`OverflowBlocked`), ``warn`` needs ``confirm=True``
   (:class:`NeedsConfirmation` otherwise), ``allow`` records it as overage;
-- a renewal is a new record linked by ``renewal_of``; renewing twice
-  returns the existing renewal and creates nothing;
+- a renewal follows the renewal run's rules (:mod:`entitlement_core.renewal`):
+  a new record ``<id>-R<YYYYMMDD>`` linked by ``renewal_of`` with its anchor
+  (and, once the old term ended, rollover) grant; renewing twice returns the
+  existing renewal and creates nothing; a previewed renewal run is applied
+  once (:func:`apply_renewal_run`);
 - ids are safe to resubmit: the same id with the same content is a no-op,
   the same id with different content is refused.
 
@@ -21,7 +24,7 @@ Bad input raises :class:`~entitlement_core.problems.ProblemsError` naming
 the table, column and record, as the importer does.
 """
 
-from .actions import create_entitlement, record_case, record_time_entry, renew_entitlement, update_entitlement
+from .actions import create_entitlement, record_case, record_time_entry, update_entitlement
 from .models import (
     AdminError,
     AdminResult,
@@ -34,7 +37,8 @@ from .models import (
     RenewalInput,
     TimeEntryInput,
 )
-from .records import entitlement_position, new_id
+from .records import entitlement_position, entitlement_tables, new_id
+from .renewal import apply_renewal_run, renew_entitlement, renewal_plan
 
 __all__ = [
     "AdminError",
@@ -47,11 +51,14 @@ __all__ = [
     "OverflowBlocked",
     "RenewalInput",
     "TimeEntryInput",
+    "apply_renewal_run",
     "create_entitlement",
     "entitlement_position",
+    "entitlement_tables",
     "new_id",
     "record_case",
     "record_time_entry",
     "renew_entitlement",
+    "renewal_plan",
     "update_entitlement",
 ]

@@ -1,14 +1,15 @@
-"""The admin actions: create, edit and renew entitlements; record cases and time entries."""
+"""The admin actions: create and edit entitlements; record cases and time entries.
+
+Renewals are in :mod:`.renewal` (the renewal run's rules).
+"""
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 from ..problems import Problem, ProblemsError
-from ..schema import TABLES
 from ..store import Store
 from .models import (
     AdminResult,
@@ -16,7 +17,6 @@ from .models import (
     EntitlementInput,
     EntitlementUpdate,
     NotFound,
-    RenewalInput,
     TimeEntryInput,
     parse,
 )
@@ -28,7 +28,6 @@ from .records import (
     new_id,
     one,
     require,
-    rows,
     write,
 )
 
@@ -36,7 +35,6 @@ __all__ = [
     "create_entitlement",
     "record_case",
     "record_time_entry",
-    "renew_entitlement",
     "update_entitlement",
 ]
 
@@ -118,76 +116,6 @@ def update_entitlement(
         return AdminResult("entitlements", entitlement_id, False, "Nothing to change")
     write(store, "entitlements", after, actor=actor, action="update_entitlement", at=at, before=before)
     return AdminResult("entitlements", entitlement_id, False, f"Updated {', '.join(sorted(fields))}")
-
-
-def _next_term(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
-    """The following term of the same length: whole months stay whole months (2026 -> 2027)."""
-    new_start = end + dt.timedelta(days=1)
-    months = (new_start.year - start.year) * 12 + new_start.month - start.month
-    if start.day == new_start.day and months > 0:
-        total = new_start.month - 1 + months
-        year, month = new_start.year + total // 12, total % 12 + 1
-        day = min(new_start.day, calendar.monthrange(year, month)[1])
-        return new_start, dt.date(year, month, day) - dt.timedelta(days=1)
-    return new_start, new_start + (end - start)
-
-
-def renew_entitlement(
-    store: Store, data: RenewalInput | Mapping[str, Any], *, actor: str, at: dt.datetime | None = None
-) -> AdminResult:
-    """Create the next term's record, linked by ``renewal_of`` (idempotent).
-
-    The usage type and eligibility carry over. The cap is the one given, else
-    the new plan's cap, else the old cap; plus the rolled-over share of the
-    unused balance where the (old) plan's ``rollover_pct`` says so.
-    """
-    entry: RenewalInput = parse(RenewalInput, data, "entitlements")
-    at = at or dt.datetime.now(dt.UTC)
-    old = one(store, "entitlements", entry.entitlement_id)
-    if old is None:
-        raise NotFound(f"entitlement {entry.entitlement_id!r} does not exist")
-    existing = rows(store, "entitlements", "renewal_of", entry.entitlement_id)
-    if existing.height:
-        rid = existing["entitlement_id"][0]
-        return AdminResult("entitlements", rid, False, f"{entry.entitlement_id} is already renewed by {rid}")
-    start, end = _next_term(old["start_date"], old["end_date"])
-    start, end = entry.start_date or start, entry.end_date or end
-    plan_id = entry.plan or old["plan"]
-    require(store, "plans", entry.plan, "plan", "entitlements")
-    plan = one(store, "plans", plan_id) if plan_id else None
-    cap = entry.cap if entry.cap is not None else (plan["cap"] if entry.plan and plan else old["cap"])
-    warnings: list[str] = []
-    old_plan = one(store, "plans", old["plan"]) if old["plan"] else None
-    if cap is not None and old["cap"] is not None and old_plan and old_plan.get("rollover_pct"):
-        position = entitlement_position(store, old["entitlement_id"], as_of=at)
-        unused = max(float(position["remaining"] or 0.0), 0.0)
-        carried = round(unused * float(old_plan["rollover_pct"]), 2)
-        if carried > 0:
-            cap += carried
-            warnings.append(
-                f"{carried:g} unused {position['unit']} rolled over ({old_plan['rollover_pct']:.0%})"
-            )
-    row = {k: old[k] for k in TABLES["entitlements"].column_names if k != "crm_remaining_cases"}
-    row.update(
-        entitlement_id=entry.new_entitlement_id or new_id("ENT"),
-        start_date=start,
-        end_date=end,
-        cap=None if old["usage_type"] == "none" else cap,
-        plan=plan_id,
-        renewal_of=old["entitlement_id"],
-    )
-    if row["end_date"] < row["start_date"]:
-        raise ProblemsError(
-            [Problem(file="entitlements", column="end_date", message="end_date is before start_date")]
-        )
-    write(store, "entitlements", row, actor=actor, action="renew_entitlement", at=at)
-    return AdminResult(
-        "entitlements",
-        row["entitlement_id"],
-        True,
-        f"Renewed {old['entitlement_id']} as {row['entitlement_id']} ({start} to {end})",
-        tuple(warnings),
-    )
 
 
 def record_case(

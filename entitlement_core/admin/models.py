@@ -148,14 +148,17 @@ class TimeEntryInput(_Input):
 
 
 class RenewalInput(_Input):
-    """Renew an entitlement for its next term; empty fields follow the old record."""
+    """Renew an entitlement for its next term: the plan and cap may change, nothing else.
+
+    The new record's id and term follow the renewal rules
+    (:mod:`entitlement_core.renewal`): ``<id>-R<YYYYMMDD>``, starting the day
+    after the old term ends and lasting as long. An empty ``plan`` keeps the
+    current plan; an empty ``cap`` takes the plan's cap, else the current cap.
+    """
 
     entitlement_id: _Id
-    start_date: dt.date | None = None
-    end_date: dt.date | None = None
     cap: float | None = Field(None, ge=0)
     plan: _Id | None = None
-    new_entitlement_id: _Id | None = None
 
 
 def parse(model: type[_Input], data: _Input | Mapping[str, Any], table: str) -> Any:

@@ -25,6 +25,7 @@ from .models import AdminResult, NeedsConfirmation, NotFound, OverflowBlocked
 __all__ = [
     "check_overflow",
     "entitlement_position",
+    "entitlement_tables",
     "existing_or_conflict",
     "local_day",
     "new_id",
@@ -33,6 +34,9 @@ __all__ = [
     "rows",
     "write",
 ]
+
+#: Whole reference tables an entitlement's figures read (small: plans, calendars, processes, resources).
+_REFERENCE_TABLES = ("plans", "business_hours", "entitlement_processes", "usage_resources")
 
 # -- store helpers (identifiers come from the schema only; values are bound) ---------
 
@@ -142,37 +146,47 @@ def existing_or_conflict(store: Store, table: str, row: dict[str, Any]) -> Admin
 # -- consumption and overflow ------------------------------------------------------
 
 
-def entitlement_position(
-    store: Store, entitlement_id: str, *, as_of: dt.datetime, thresholds: Thresholds | None = None
-) -> dict[str, Any]:
-    """One entitlement's utilization row as of a moment (reads only its own cases)."""
-    from ..usage import utilization
+def entitlement_tables(store: Store, entitlement_id: str) -> Tables:
+    """The tables one entitlement's figures need: the entitlement, its cases, time entries, grants and
+    metered events, its account, and the reference tables (plans, calendars, processes, resources).
 
+    Raises :class:`NotFound` when the entitlement does not exist.
+    """
     ent = rows(store, "entitlements", "entitlement_id", entitlement_id)
     if ent.is_empty():
         raise NotFound(f"entitlement {entitlement_id!r} does not exist")
     cases = rows(store, "cases", "entitlement_id", entitlement_id)
-    ids = cases["case_id"].to_list()
     entries = (
         store.query(
             "SELECT t.* EXCLUDE (extra) FROM time_entries t JOIN cases c USING (case_id) "
             "WHERE c.entitlement_id = ?",
             [entitlement_id],
         )
-        if ids
+        if cases.height
         else None
     )
-    tables = Tables.from_frames(
+    return Tables.from_frames(
         entitlements=ent,
         cases=cases,
         time_entries=entries,
+        grants=rows(store, "grants", "entitlement_id", entitlement_id),
+        usage_events=rows(store, "usage_events", "entitlement_id", entitlement_id),
         accounts=rows(store, "accounts", "account_id", ent["account_id"][0]),
-        plans=store.table("plans", TABLES["plans"].column_names),
-        business_hours=store.table("business_hours", TABLES["business_hours"].column_names),
-        entitlement_processes=store.table(
-            "entitlement_processes", TABLES["entitlement_processes"].column_names
-        ),
+        **{name: store.table(name, TABLES[name].column_names) for name in _REFERENCE_TABLES},
     )
+
+
+def entitlement_position(
+    store: Store, entitlement_id: str, *, as_of: dt.datetime, thresholds: Thresholds | None = None
+) -> dict[str, Any]:
+    """One entitlement's utilization row as of a moment (reads only its own records).
+
+    Its grants count: a top-up pack or rollover raises the allotment the
+    overflow policy checks against.
+    """
+    from ..usage import utilization
+
+    tables = entitlement_tables(store, entitlement_id)
     util = utilization(tables, as_of=as_of, thresholds=thresholds or Thresholds()).collect()
     return util.row(0, named=True)
 

@@ -176,6 +176,25 @@ def _milestones(tables: Tables, as_of: dt.datetime, settings: Settings, **_: Any
     return _collect(inst.select(keep))
 
 
+def _grant_balances(tables: Tables, as_of: dt.datetime, settings: Settings, **_: Any) -> pl.DataFrame:
+    from .revenue import grant_balances
+
+    return grant_balances(tables, as_of=as_of)
+
+
+def _overage_revenue(
+    tables: Tables,
+    as_of: dt.datetime,
+    settings: Settings,
+    plan: Sequence[str] = (),
+    usage_type: Sequence[str] = (),
+    **_: Any,
+) -> pl.DataFrame:
+    from .revenue import overage_revenue_mart
+
+    return overage_revenue_mart(tables, as_of=as_of, plan=plan, usage_type=usage_type)
+
+
 _BUILDERS: dict[str, Callable[..., pl.LazyFrame | pl.DataFrame]] = {
     "utilization": lambda t, a, s, **p: _usage("utilization")(t, as_of=a, **_util_args(s)),
     "unmatched": lambda t, a, s, **p: _usage("unmatched_cases")(t, as_of=a),
@@ -190,6 +209,8 @@ _BUILDERS: dict[str, Callable[..., pl.LazyFrame | pl.DataFrame]] = {
     "overage_summary": lambda t, a, s, **p: _usage("overage_summary")(t, as_of=a),
     "weekly_by_tier": lambda t, a, s, **p: _usage("weekly_consumption")(t, as_of=a, by="tier"),
     "milestones": _milestones,
+    "grant_balances": _grant_balances,
+    "overage_revenue": _overage_revenue,
 }
 
 #: Every mart :func:`build_mart` knows.
@@ -201,7 +222,8 @@ def build_mart(
 ) -> pl.DataFrame:
     """A page's mart as of a moment, collected, with the filter dimensions attached.
 
-    ``params`` go to the mart (``within_days`` for ``renewals``).
+    ``params`` go to the mart (``within_days`` for ``renewals``; ``plan`` and
+    ``usage_type`` for ``overage_revenue``, whose grain is the account).
     """
     if name not in _BUILDERS:
         raise KeyError(f"unknown mart {name!r}; known: {', '.join(MART_NAMES)}")

@@ -151,7 +151,7 @@ def search_accounts(tables: Tables, query: str, *, limit: int = 50) -> pl.DataFr
 
 
 def account_tables(tables: Tables, account_id: str) -> Tables:
-    """The tables restricted to one account (its entitlements, cases and their time entries).
+    """The tables restricted to one account (its entitlements, cases, time entries, grants, events).
 
     Reference tables (plans, calendars, processes, targets) stay whole, so
     every mart computed on the result is exact for that account.
@@ -166,6 +166,9 @@ def account_tables(tables: Tables, account_id: str) -> Tables:
     cases = frames["cases"].select("case_id")
     frames["time_entries"] = tables.time_entries.join(cases, on="case_id", how="semi")
     frames["case_milestones"] = tables.case_milestones.join(cases, on="case_id", how="semi")
+    ents = frames["entitlements"].select("entitlement_id")
+    frames["grants"] = tables.grants.join(ents, on="entitlement_id", how="semi")
+    frames["usage_events"] = tables.usage_events.join(ents, on="entitlement_id", how="semi")
     contracts = frames["service_contracts"].select("service_contract_id")
     frames["contract_line_items"] = tables.contract_line_items.join(
         contracts, on="service_contract_id", how="semi"

@@ -7,6 +7,13 @@ milestones), titles say what is shown, axes carry units, hover text names
 the record and its figures.
 """
 
+from .revenue import (
+    GRANT_KIND_COLORS,
+    GRANT_STATE_COLORS,
+    commitment_chart,
+    monthly_overage,
+    overage_revenue_chart,
+)
 from .sla import compliance_heatmap, compliance_trend_chart, margin_chart
 from .style import (
     MILESTONE_COLORS,
@@ -29,6 +36,8 @@ from .usage import (
 )
 
 __all__ = [
+    "GRANT_KIND_COLORS",
+    "GRANT_STATE_COLORS",
     "MILESTONE_COLORS",
     "MILESTONE_LABELS",
     "PRIORITY_ORDER",
@@ -37,10 +46,13 @@ __all__ = [
     "STATUS_ORDER",
     "UTIL_BUCKETS",
     "burndown_chart",
+    "commitment_chart",
     "compliance_heatmap",
     "compliance_trend_chart",
     "consumption_chart",
     "margin_chart",
+    "monthly_overage",
+    "overage_revenue_chart",
     "renewal_history_chart",
     "shortfall_chart",
     "status_label",

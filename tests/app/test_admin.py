@@ -1,4 +1,4 @@
-"""Admin actions (entitlement_core.admin): validation, audit, overflow policy, renewals, ids."""
+"""Admin actions (entitlement_core.admin): validation, audit, overflow policy, ids."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import polars as pl
 import pytest
 
 from entitlement_core import admin
-from entitlement_core.admin.actions import _next_term
 from entitlement_core.problems import ProblemsError
 from entitlement_core.staging import conform
 from entitlement_core.store import Store
@@ -268,39 +267,6 @@ def test_time_entries_need_positive_minutes(store: Store, minutes: float) -> Non
     assert err.value.problems[0].column == "minutes"
 
 
-def test_renewal_creates_a_linked_record_once(store: Store) -> None:
-    _seed(store, cap=2, overflow="warn", cases=1)
-    first = admin.renew_entitlement(store, {"entitlement_id": "E1"}, actor=ACTOR, at=AT)
-    assert first.created
-    new = store.query("SELECT * FROM entitlements WHERE entitlement_id = ?", [first.record_id]).row(
-        0, named=True
-    )
-    assert new["renewal_of"] == "E1"
-    assert (new["start_date"], new["end_date"]) == (dt.date(2027, 1, 1), dt.date(2027, 12, 31))
-    assert (new["usage_type"], new["account_id"], new["overflow"], new["plan"]) == (
-        "cases",
-        "A1",
-        "warn",
-        "Small",
-    )
-    # Plan "Small" rolls over 50% of the unused balance: 1 unused -> cap 2 + 0.5.
-    assert new["cap"] == 2.5
-    assert "rolled over" in first.warnings[0]
-    again = admin.renew_entitlement(store, {"entitlement_id": "E1"}, actor=ACTOR, at=AT)
-    assert (again.created, again.record_id) == (False, first.record_id)
-    assert _count(store, "entitlements") == 2
-    assert store.query("SELECT usage_type FROM entitlements WHERE entitlement_id = 'E1'").item() == "cases"
-
-
-def test_renewal_onto_a_bigger_plan_takes_its_cap(store: Store) -> None:
-    _seed(store, cap=2, cases=2)
-    result = admin.renew_entitlement(store, {"entitlement_id": "E1", "plan": "Big"}, actor=ACTOR, at=AT)
-    row = store.query("SELECT plan, cap FROM entitlements WHERE entitlement_id = ?", [result.record_id]).row(
-        0
-    )
-    assert row == ("Big", 50.0)
-
-
 def test_unknown_records_are_reported(store: Store) -> None:
     _seed(store)
     with pytest.raises(admin.NotFound):
@@ -311,21 +277,6 @@ def test_unknown_records_are_reported(store: Store) -> None:
         admin.record_time_entry(
             store, {"case_id": "C404", "entry_date": AT.date(), "minutes": 5}, actor=ACTOR
         )
-
-
-@pytest.mark.parametrize(
-    ("start", "end", "expected"),
-    [
-        ("2026-01-01", "2026-12-31", ("2027-01-01", "2027-12-31")),
-        ("2026-03-15", "2027-03-14", ("2027-03-15", "2028-03-14")),
-        ("2026-01-01", "2026-03-31", ("2026-04-01", "2026-06-30")),
-        ("2026-01-10", "2026-01-19", ("2026-01-20", "2026-01-29")),  # not whole months: same length in days
-        ("2027-03-01", "2028-02-29", ("2028-03-01", "2029-02-28")),
-    ],
-)
-def test_next_term(start: str, end: str, expected: tuple[str, str]) -> None:
-    got = _next_term(dt.date.fromisoformat(start), dt.date.fromisoformat(end))
-    assert got == tuple(dt.date.fromisoformat(d) for d in expected)
 
 
 def test_position_reads_one_entitlement(store: Store) -> None:

@@ -18,6 +18,7 @@ PAGES = [
     "pages/sla.py",
     "pages/upsell.py",
     "pages/renewals.py",
+    "pages/revenue.py",
     "pages/account.py",
     "pages/data.py",
     "pages/admin.py",
@@ -257,7 +258,8 @@ def test_admin_renews_and_edits_through_the_forms(app: Callable, fresh_demo_db: 
     _no_exception(at)
     assert any("Updated overflow" in i.value for i in at.info), [i.value for i in at.info]
     actions = at.dataframe[-1].value["action"].tolist()
-    assert actions[:2] == ["update_entitlement", "renew_entitlement"]
+    # The renewal writes the new record and its anchor grant (the renewal run's rules), each audited.
+    assert actions[:3] == ["update_entitlement", "renew", "renew"]
     with Store(fresh_demo_db) as store:
         assert store.query("SELECT count(*) FROM entitlements WHERE renewal_of = ?", [ent]).item() == 1
 

@@ -2,8 +2,9 @@
 
 Every page renders without an exception box (screenshots go to
 ``tests/artifacts/``; the main pages' are copied to ``docs/screenshots/``),
-a filtered view survives navigation through its link, and the Renewals CSV
-download carries exactly the rows of the core's ``renewals_due``.
+a filtered view survives navigation through its link, the Renewals CSV
+download carries exactly the rows of the core's ``renewals_due``, the Revenue
+page draws its charts and the admin renewal run previews what it would create.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import datetime as dt
 import hashlib
 import io
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -42,18 +44,19 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-#: (name, URL path and query) of every page; the first four are the README's screenshots.
+#: (name, URL path and query) of every page; DOCS_PAGES are the README's screenshots.
 PAGES = [
     ("overview", ""),
     ("utilization", "utilization"),
     ("renewals", "renewals"),
     ("sla", "sla"),
+    ("revenue", "revenue"),
     ("upsell", "upsell"),
     ("account", "account?q=Software"),
     ("data", "data"),
     ("admin", "admin"),
 ]
-DOCS_PAGES = {"overview", "utilization", "renewals", "sla"}
+DOCS_PAGES = {"overview", "utilization", "renewals", "sla", "revenue"}
 
 if not CHROMIUM.exists():
     pytest.skip(
@@ -258,3 +261,39 @@ def test_renewals_csv_download_has_exactly_the_due_rows(server: dict, browser: o
     assert {"end_date", "days_to_end", "pct_used", "recommended_plan"} <= set(header)
     assert len(rows) == expected.height > 0
     assert sorted(r["entitlement_id"] for r in rows) == sorted(expected["entitlement_id"].to_list())
+
+
+def test_revenue_page_draws_its_charts(server: dict, browser: object) -> None:
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    try:
+        page.goto(_url(server["base"], "revenue"))
+        _wait_idle(page)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert page.locator("h1").first.inner_text().strip() == "Revenue"
+        main = page.locator('[data-testid="stMain"]')
+        for title in ("Overage revenue by month", "Monetary commitments: drawn and remaining"):
+            assert main.locator(".js-plotly-plot", has_text=title).count() == 1, title
+        assert "Overage revenue" in main.locator('[data-testid="stMetric"]').first.inner_text()
+    finally:
+        page.close()
+
+
+def test_admin_renewal_run_previews_without_changing_anything(server: dict, browser: object) -> None:
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    try:
+        page.goto(_url(server["base"], "admin"))
+        _wait_idle(page)
+        page.get_by_label("Your name (recorded in the audit log)").fill("Dana")
+        page.get_by_label("Admin password").fill(ADMIN_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_selector("text=Signed in as", timeout=60_000)
+        _wait_idle(page)
+        page.get_by_role("tab", name="Run renewals").click()
+        page.get_by_role("button", name="Preview").click()
+        page.wait_for_selector("text=renewal(s)", timeout=60_000)
+        _wait_idle(page)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert page.get_by_role("button", name=re.compile(r"^Create \d+ renewal")).count() == 1
+        _screenshot(page, "admin-renewal-run")
+    finally:
+        page.close()
