@@ -10,7 +10,7 @@ A run does two things, each only where it has not been done:
    (from the as-of day to ``due_within_days`` later) and that no entitlement
    names in ``renewal_of`` yet: same account, usage type, plan, process and
    settings; the next term starts the day after the old one ends and lasts as
-   long (a whole year stays a whole year across leap days); the cap is the
+   long (whole months stay whole months: a year stays a year across leap days); the cap is the
    plan's cap where the plan sets one, else the old cap; an anchor grant of
    that cap covers the new term.
 2. **Roll over** unused balance of every ended term whose successor exists
@@ -80,11 +80,15 @@ def _fmt(value: float | None) -> str:
 
 
 def _next_term(start: pl.Expr, end: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """The next term: starts the day after ``end``; whole years stay whole years."""
+    """The next term: starts the day after ``end``; a term of whole calendar months
+    (a year, a quarter) stays whole months, across leap days; any other term keeps
+    its number of days."""
     one = pl.duration(days=1)
     new_start = end + one
-    yearly = start.dt.offset_by("1y") - one == end
-    new_end = pl.when(yearly).then(new_start.dt.offset_by("1y") - one).otherwise(new_start + (end - start))
+    months = (new_start.dt.year() * 12 + new_start.dt.month()) - (start.dt.year() * 12 + start.dt.month())
+    by = pl.format("{}mo", months)
+    whole = (months > 0) & (start.dt.offset_by(by) == new_start)
+    new_end = pl.when(whole).then(new_start.dt.offset_by(by) - one).otherwise(new_start + (end - start))
     return new_start, new_end
 
 

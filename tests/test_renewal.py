@@ -68,6 +68,7 @@ def test_due_entitlement_gets_a_linked_next_term_with_the_plan_cap(store: Store)
     ("start", "end", "new_start", "new_end"),
     [
         ("2027-03-01", "2028-02-29", D(2028, 3, 1), D(2029, 2, 28)),  # a whole year across a leap day
+        ("2026-01-01", "2026-03-31", D(2026, 4, 1), D(2026, 6, 30)),  # a quarter stays a quarter
         ("2026-10-01", "2026-12-29", D(2026, 12, 30), D(2027, 3, 29)),  # 90-day term: same length
     ],
 )

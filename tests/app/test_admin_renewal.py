@@ -115,8 +115,8 @@ def test_the_run_after_a_form_renewal_only_settles_the_rollover(store: Store) ->
         ("2026-01-01", "2026-12-31", "2027-01-01", "2027-12-31"),
         ("2026-03-15", "2027-03-14", "2027-03-15", "2028-03-14"),
         ("2027-03-01", "2028-02-29", "2028-03-01", "2029-02-28"),  # a whole year across a leap day
-        ("2026-01-10", "2026-01-19", "2026-01-20", "2026-01-29"),  # not a year: the same number of days
-        ("2026-01-01", "2026-03-31", "2026-04-01", "2026-06-29"),
+        ("2026-01-10", "2026-01-19", "2026-01-20", "2026-01-29"),  # not whole months: the same number of days
+        ("2026-01-01", "2026-03-31", "2026-04-01", "2026-06-30"),  # a quarter stays a quarter
     ],
 )
 def test_the_next_term_follows_the_renewal_rules(
