@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import duckdb
@@ -85,3 +86,105 @@ def test_conform_of_no_columns_is_an_empty_table() -> None:
 
     assert conform("grants", {}).collect().height == 0
     assert conform("grants", pl.DataFrame()).collect().height == 0
+
+
+def _seeded(store: Store) -> None:
+    """Two accounts, three cases (one deleted, one naming no entitlement) and a time entry."""
+    ts = pl.Datetime("us", "UTC")
+    with store.transaction() as con:
+        store.append(con, "accounts", pl.DataFrame({"account_id": ["A1", "A2"], "name": ["Acme", "Bolt"]}))
+        store.append(
+            con,
+            "cases",
+            pl.DataFrame(
+                {
+                    "case_id": ["C1", "C2", "C3"],
+                    "account_id": ["A1", "A1", "A2"],
+                    "entitlement_id": ["E1", "E1", None],
+                    "created_at": pl.Series(
+                        ["2026-01-05T10:00:00", "2026-02-01T00:00:00", "2026-03-01T08:30:00"]
+                    )
+                    .str.to_datetime()
+                    .dt.replace_time_zone("UTC")
+                    .cast(ts),
+                    "is_deleted": [False, True, None],
+                }
+            ),
+        )
+        store.append(
+            con,
+            "time_entries",
+            pl.DataFrame(
+                {
+                    "time_entry_id": ["T1"],
+                    "case_id": ["C1"],
+                    "entry_date": [dt.date(2026, 1, 5)],
+                    "minutes": [30.0],
+                }
+            ),
+        )
+
+
+def test_load_tables_reads_small_tables_now_and_scans_the_large_ones(store: Store) -> None:
+    from entitlement_core.staging import SCANNED_TABLES, load_tables
+
+    _seeded(store)
+    reads: list[tuple[str, tuple[str, ...]]] = []
+    table = store.table
+
+    def spy(name: str, columns=None) -> pl.DataFrame:
+        reads.append((name, tuple(columns or ())))
+        return table(name, columns)
+
+    store.table = spy  # type: ignore[method-assign]
+    tables = load_tables(store)
+    assert {name for name, _ in reads} == set(TABLES) - set(SCANNED_TABLES)
+    reads.clear()
+    out = tables.cases.select("case_id", "created_at").sort("case_id").collect()
+    # Only the columns the query uses cross from DuckDB, when it is collected.
+    assert reads == [("cases", ("case_id", "created_at"))]
+    assert out["created_at"].dtype == pl.Datetime("us", "UTC")
+    assert out["case_id"].to_list() == ["C1", "C2", "C3"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (lambda lf: lf.select(pl.len()).collect().item(), 3),
+        (lambda lf: lf.filter(pl.col("entitlement_id").is_not_null()).select("case_id").collect().height, 2),
+        (lambda lf: lf.head(1).collect().height, 1),
+        (lambda lf: lf.filter(pl.col("is_deleted")).collect().get_column("case_id").to_list(), ["C2"]),
+        (lambda lf: lf.with_row_index().select("index").collect().height, 3),
+    ],
+)
+def test_scanned_table_answers_counts_filters_and_limits(store: Store, query, expected) -> None:
+    from entitlement_core.staging import load_tables
+
+    _seeded(store)
+    assert query(load_tables(store).cases) == expected
+
+
+def test_load_tables_is_typed_like_the_schema_and_holds_every_row(store: Store) -> None:
+    from entitlement_core.staging import load_tables, polars_schema
+
+    _seeded(store)
+    tables = load_tables(store).collect_all()
+    for name in TABLES:
+        frame = getattr(tables, name).collect()
+        assert dict(frame.schema) == polars_schema(name), name
+        assert frame.height == store.count(name), name
+    cases = tables.cases.sort("case_id").collect()
+    assert cases["is_deleted"].to_list() == [False, True, None]
+    assert tables.time_entries.collect()["minutes"].to_list() == [30.0]
+
+
+def test_collect_all_is_a_snapshot_while_a_scan_reads_at_collect_time(store: Store) -> None:
+    from entitlement_core.staging import load_tables
+
+    _seeded(store)
+    scanned = load_tables(store)
+    snapshot = scanned.collect_all()
+    with store.transaction() as con:
+        con.execute("DELETE FROM cases WHERE case_id = 'C3'")
+    assert snapshot.cases.collect().height == 3
+    assert scanned.cases.collect().height == 2

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TypeVar
 
 import polars as pl
@@ -37,6 +38,7 @@ __all__ = [
     "consumption_units",
     "entry_units",
     "running_totals",
+    "with_ledger_inputs",
 ]
 
 #: Columns of :func:`consumption_ledger`, in order.
@@ -51,6 +53,10 @@ LEDGER_COLUMNS = (
     "quantity",
     "is_deleted",
 )
+
+#: Columns of ``cases`` and ``time_entries`` the ledger reads.
+CASE_COLUMNS = ("case_id", "entitlement_id", "created_at", "closed_at", "is_deleted")
+ENTRY_COLUMNS = ("time_entry_id", "case_id", "entry_date", "minutes")
 
 F = TypeVar("F", pl.DataFrame, pl.LazyFrame)
 
@@ -87,44 +93,61 @@ def consumption_units(
     time entries and null for cases (a case's local day costs a calendar
     lookup: :func:`consumption_ledger` adds it). ``_is_case`` tells the two
     sources apart without comparing text.
+
+    Reads ``cases`` twice (the case units, the time entries' cases), each
+    time only the columns that part needs. Scanned tables (from
+    :func:`~entitlement_core.staging.load_tables`) are read from the store
+    at each collect: a caller that collects more than once reads them once
+    with :func:`with_ledger_inputs`.
     """
     as_of = check_as_of(as_of)
+    named = _with_terms(_named_cases(tables), terms, keep)
     return pl.concat(
-        [
-            case_units(tables, terms, as_of=as_of, keep=keep),
-            entry_units(tables, terms, zones=zones, keep=keep),
-        ],
-        how="vertical",
+        [_case_rows(named, as_of, keep), _entry_rows(tables, named, terms, zones, keep)], how="vertical"
     )
+
+
+def with_ledger_inputs(tables: Tables, *also: pl.LazyFrame) -> tuple[Tables, list[pl.DataFrame]]:
+    """``tables`` with ``cases`` and ``time_entries`` in memory, narrowed to what the ledger reads.
+
+    Tables from :func:`~entitlement_core.staging.load_tables` scan these two
+    from the store at each collect; a mart that collects several times (the
+    totals, the grant drawdown, the moment each cap was reached) reads them
+    once this way. Other tables are unchanged. The frames of ``also`` (the
+    terms, say) are collected in the same pass and returned in order.
+    """
+    frames = pl.collect_all(
+        [tables.cases.select(CASE_COLUMNS), tables.time_entries.select(ENTRY_COLUMNS), *also],
+        engine="in-memory",
+    )
+    narrowed = replace(tables, cases=frames[0].lazy(), time_entries=frames[1].lazy())
+    return narrowed, frames[2:]
 
 
 def _named_cases(tables: Tables) -> pl.LazyFrame:
+    # Cases naming no entitlement drop out at the join with the terms (a null key matches nothing).
     return tables.cases.select(
         "case_id", "entitlement_id", "created_at", "closed_at", pl.col("is_deleted").fill_null(False)
-    ).filter(pl.col("entitlement_id").is_not_null())
-
-
-def case_units(
-    tables: Tables, terms: pl.LazyFrame, *, as_of: dt.datetime, keep: Sequence[str] = ()
-) -> pl.LazyFrame:
-    """Cases consuming ``cases`` (and ``none``) entitlements: the case part of :func:`consumption_units`."""
-    as_of = check_as_of(as_of)
-    base = ["entitlement_id", "_ent", "usage_type", "_on_closed", "start_utc", "end_utc"]
-    ents = (
-        terms.filter(pl.col("usage_type") != "hours")
-        # A boolean travels to every case more cheaply than the ``consume_on`` text.
-        .with_columns((pl.col("consume_on") == "closed").alias("_on_closed"))
-        .select(_union(base, keep))
     )
+
+
+def _with_terms(cases: pl.LazyFrame, terms: pl.LazyFrame, keep: Sequence[str]) -> pl.LazyFrame:
+    """Named cases with what their entitlement's rules need per case (one join on the text key)."""
+    base = ["entitlement_id", "_ent", "usage_type", "_is_hours", "_on_closed", "start_utc", "end_utc"]
+    ents = terms.with_columns(
+        # Booleans travel to every case more cheaply than the ``usage_type`` and ``consume_on`` text.
+        (pl.col("usage_type") == "hours").alias("_is_hours"),
+        (pl.col("consume_on") == "closed").alias("_on_closed"),
+    ).select(_union(base, keep))
+    return cases.join(ents, on="entitlement_id", how="inner")
+
+
+def _case_rows(named: pl.LazyFrame, as_of: dt.datetime, keep: Sequence[str]) -> pl.LazyFrame:
+    """Rule 1-3: the named cases of ``cases`` and ``none`` entitlements whose moment is in term."""
+    moment = pl.when(pl.col("_on_closed")).then(pl.col("closed_at")).otherwise(pl.col("created_at"))
     return (
-        _named_cases(tables)
-        .join(ents, on="entitlement_id", how="inner")
-        .with_columns(
-            pl.when(pl.col("_on_closed"))
-            .then(pl.col("closed_at"))
-            .otherwise(pl.col("created_at"))
-            .alias("consumed_at")
-        )
+        named.filter(~pl.col("_is_hours"))
+        .with_columns(moment.alias("consumed_at"))
         .filter(
             (pl.col("consumed_at") >= pl.col("start_utc"))
             & (pl.col("consumed_at") < pl.col("end_utc"))
@@ -141,27 +164,18 @@ def case_units(
     )
 
 
-def entry_units(
-    tables: Tables, terms: pl.LazyFrame, *, zones: Sequence[str], keep: Sequence[str] = ()
+def _entry_rows(
+    tables: Tables, named: pl.LazyFrame, terms: pl.LazyFrame, zones: Sequence[str], keep: Sequence[str]
 ) -> pl.LazyFrame:
-    """Time entries consuming ``hours`` entitlements: the entry part of :func:`consumption_units`.
-
-    An entry counts when its ``entry_date`` is inside the term and not after
-    the as-of day (``terms.as_of_date``).
-    """
-    needed = ["entitlement_id", "_ent", "usage_type", "timezone", "start_date", "end_date", "as_of_date"]
-    hours_cases = (
-        _named_cases(tables)
-        .select("case_id", "entitlement_id", "is_deleted")
-        .join(
-            terms.filter(pl.col("usage_type") == "hours").select(_union(needed, keep)),
-            on="entitlement_id",
-            how="inner",
-        )
-    )
+    """Rule 4: time entries on cases naming an ``hours`` entitlement, dated in term and not after as-of."""
+    needed = ["_ent", "entitlement_id", "usage_type", "timezone", "start_date", "end_date", "as_of_date"]
+    hours_cases = named.filter(pl.col("_is_hours")).select("case_id", "_ent", "is_deleted")
+    hours_terms = terms.filter(pl.col("usage_type") == "hours").select(_union(needed, keep))
     entries = (
         tables.time_entries.select("time_entry_id", "case_id", "entry_date", "minutes")
         .join(hours_cases, on="case_id", how="inner")
+        # The entitlement's columns join on the integer key: cheaper than carrying them through every case.
+        .join(hours_terms, on="_ent", how="inner")
         .filter(
             (pl.col("entry_date") >= pl.col("start_date"))
             & (pl.col("entry_date") <= pl.col("end_date"))
@@ -170,7 +184,7 @@ def entry_units(
     )
     # A time entry's moment is local midnight of its day: one conversion per distinct (zone, day).
     return (
-        with_local_midnight(entries, "entry_date", "consumed_at", zones)
+        with_local_midnight(entries, "entry_date", "consumed_at", zones, maintain_order=False)
         .with_columns(
             pl.lit("time_entry").alias("source"),
             pl.lit(False).alias("_is_case"),
@@ -179,6 +193,27 @@ def entry_units(
         )
         .select(_union(_UNIT_COLUMNS, keep))
     )
+
+
+def case_units(
+    tables: Tables, terms: pl.LazyFrame, *, as_of: dt.datetime, keep: Sequence[str] = ()
+) -> pl.LazyFrame:
+    """Cases consuming ``cases`` (and ``none``) entitlements: the case part of :func:`consumption_units`."""
+    as_of = check_as_of(as_of)
+    ents = terms.filter(pl.col("usage_type") != "hours")
+    return _case_rows(_with_terms(_named_cases(tables), ents, keep), as_of, keep)
+
+
+def entry_units(
+    tables: Tables, terms: pl.LazyFrame, *, zones: Sequence[str], keep: Sequence[str] = ()
+) -> pl.LazyFrame:
+    """Time entries consuming ``hours`` entitlements: the entry part of :func:`consumption_units`.
+
+    An entry counts when its ``entry_date`` is inside the term and not after
+    the as-of day (``terms.as_of_date``).
+    """
+    hours = terms.filter(pl.col("usage_type") == "hours")
+    return _entry_rows(tables, _with_terms(_named_cases(tables), hours, ()), hours, zones, keep)
 
 
 def consumption_ledger(tables: Tables, *, as_of: dt.datetime) -> pl.LazyFrame:
@@ -216,14 +251,16 @@ def consumption_ledger(tables: Tables, *, as_of: dt.datetime) -> pl.LazyFrame:
     # Few rows: materialised once, so the per-unit joins meet a small in-memory table.
     terms = entitlement_terms(tables, as_of=as_of, zones=zones).collect().lazy()
     anchor = ("timezone", "start_date", "start_utc")
+    named = _with_terms(_named_cases(tables), terms, anchor)
     cases = with_local_date(
-        case_units(tables, terms, as_of=as_of, keep=anchor).drop("consumed_date"),
+        _case_rows(named, as_of, anchor).drop("consumed_date"),
         "consumed_at",
         "consumed_date",
         zones,
         anchor=("start_date", "start_utc"),
+        maintain_order=False,
     )
-    entries = entry_units(tables, terms, zones=zones, keep=anchor)
+    entries = _entry_rows(tables, named, terms, zones, anchor)
     return pl.concat([cases.select(LEDGER_COLUMNS), entries.select(LEDGER_COLUMNS)], how="vertical")
 
 

@@ -102,18 +102,24 @@ def local_midnight_utc(date: pl.Expr, timezone: pl.Expr, zones: Sequence[str]) -
     return chain.otherwise(naive.dt.replace_time_zone("UTC"))
 
 
-def with_local_midnight(frame: pl.LazyFrame, date: str, out: str, zones: Sequence[str]) -> pl.LazyFrame:
+def with_local_midnight(
+    frame: pl.LazyFrame, date: str, out: str, zones: Sequence[str], *, maintain_order: bool = True
+) -> pl.LazyFrame:
     """Add ``out``: the UTC instant at which the local day ``date`` begins in the row's ``timezone``.
 
     Computed once per distinct (zone, day) and joined back: the per-zone
     branches of :func:`local_midnight_utc` then run over a handful of rows.
+    ``maintain_order=False`` lets the rows come back in any order (cheaper
+    on many rows, e.g. the time entries of the ledger, which is unordered).
     """
     days = (
         frame.select("timezone", date)
         .unique()
         .with_columns(local_midnight_utc(pl.col(date), pl.col("timezone"), zones).alias(out))
     )
-    return frame.join(days, on=["timezone", date], how="left", maintain_order="left")
+    return frame.join(
+        days, on=["timezone", date], how="left", maintain_order="left" if maintain_order else None
+    )
 
 
 def _as_of_days(as_of: dt.datetime, zones: Sequence[str]) -> pl.LazyFrame:
@@ -188,7 +194,13 @@ def entitlement_terms(tables: Tables, *, as_of: dt.datetime, zones: Sequence[str
 
 
 def with_local_date(
-    frame: pl.LazyFrame, ts: str, out: str, zones: Sequence[str], *, anchor: tuple[str, str]
+    frame: pl.LazyFrame,
+    ts: str,
+    out: str,
+    zones: Sequence[str],
+    *,
+    anchor: tuple[str, str],
+    maintain_order: bool = True,
 ) -> pl.LazyFrame:
     """Add ``out``: the local calendar day of the UTC timestamp column ``ts``.
 
@@ -197,7 +209,8 @@ def with_local_date(
     as ``date + floor((ts - utc) / 24h)``, which is off by at most one day
     across DST changes, then corrected against the UTC bounds of the guessed
     day. Those bounds are computed once per distinct (zone, day), never per
-    row, which keeps millions of timestamps cheap.
+    row, which keeps millions of timestamps cheap. ``maintain_order=False``
+    lets the rows come back in any order (cheaper on many rows).
     """
     anchor_date, anchor_utc = anchor
     guess = pl.col(anchor_date) + pl.duration(
@@ -217,7 +230,9 @@ def with_local_date(
     )
     one = pl.duration(days=1)
     return (
-        keyed.join(bounds, on=["timezone", "_guess"], how="left", maintain_order="left")
+        keyed.join(
+            bounds, on=["timezone", "_guess"], how="left", maintain_order="left" if maintain_order else None
+        )
         .with_columns(
             pl.when(pl.col(ts) < pl.col("_lo"))
             .then(pl.col("_guess") - one)

@@ -36,7 +36,8 @@ import polars as pl
 from ..settings import Thresholds
 from ..staging import Tables
 from .banner import banner_expr
-from .ledger import consumption_units
+from .grants import drawdown, effective_grants
+from .ledger import consumption_units, with_ledger_inputs
 from .plans import effective_thresholds, projected_annual_usage, recommend_plans
 from .terms import check_as_of, entitlement_terms, known_zones, with_local_date, with_local_midnight
 
@@ -99,17 +100,19 @@ def usage_by_entitlement(units: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def cap_reached_at(units: pl.LazyFrame, reached: pl.LazyFrame) -> pl.LazyFrame:
+def cap_reached_at(units: pl.LazyFrame, reached: pl.DataFrame) -> pl.LazyFrame:
     """The moment each entitlement's running total, in consumption order, reached its cap.
 
     Grain: one row per entitlement of ``reached`` (``_ent, cap``: those
-    whose consumption reached the cap); ``reached_at``. Only those
+    whose consumption reached the cap, few rows); ``reached_at``. Only those
     entitlements' units are sorted.
     """
     running = pl.col("quantity").sort_by("consumed_at").cum_sum().round(9)
     return (
         units.select("_ent", "consumed_at", "quantity")
-        .join(reached.select("_ent", "cap"), on="_ent", how="inner")
+        # A membership test first: cheaper than joining every unit to the few entitlements.
+        .filter(pl.col("_ent").is_in(reached.get_column("_ent").implode()))
+        .join(reached.lazy().select("_ent", "cap"), on="_ent", how="inner")
         .group_by("_ent")
         .agg(
             pl.col("consumed_at").sort().filter(running >= pl.col("cap").first()).first().alias("reached_at")
@@ -189,22 +192,69 @@ def _cap_reached_date(frame: pl.LazyFrame, zones: list[str]) -> pl.LazyFrame:
     )
 
 
-def with_grant_allotment(terms: pl.DataFrame, tables: Tables, *, as_of: dt.datetime) -> pl.DataFrame:
-    """``anchor_cap`` keeps the entitlement's own cap, and ``cap``
-    becomes the grant allotment (anchor, packs, rollovers) where the entitlement has grants
-    of its own resource (:func:`~entitlement_core.usage.balances.grant_allotments`).
+def with_grant_allotment(
+    terms: pl.DataFrame,
+    units: pl.DataFrame,
+    grants: pl.LazyFrame,
+    usage_events: pl.LazyFrame,
+    *,
+    as_of: dt.datetime,
+) -> pl.DataFrame:
+    """``terms`` with ``anchor_cap`` (the entitlement's own cap) and ``cap`` the grant allotment.
 
-    With grants, ``remaining = cap - consumed`` is the drawdown's remaining (all valid
+    Where an entitlement has grants of its own resource, ``cap`` becomes what
+    :func:`~entitlement_core.usage.balances.grant_allotments` computes (anchor,
+    packs, rollovers drawn or valid as of ``as_of``, less expired unused
+    balance), here from the units already at hand (``_ent, consumed_at,
+    quantity``) instead of a second pass over the cases. With grants,
+    ``remaining = cap - consumed`` is the drawdown's remaining (all valid
     grants less consumption); without, nothing changes.
-    """
-    from .balances import grant_allotments
 
-    allot = grant_allotments(tables, as_of=as_of)
+    Only the entitlement's own resource is drawn down: each (entitlement,
+    resource) draws from its own grants, so the other resources' grants and
+    events do not change it.
+    """
     out = terms.with_columns(pl.col("cap").alias("anchor_cap"))
-    if allot.height == 0:
+    kinds = terms.lazy().select("entitlement_id", pl.col("usage_type").alias("resource"))
+    own_grants = grants.join(kinds, on=["entitlement_id", "resource"], how="semi").collect(engine="in-memory")
+    if own_grants.height == 0:
         return out
+    granted = terms.join(own_grants.select("entitlement_id").unique(), on="entitlement_id", how="semi")
+    # As :func:`~entitlement_core.usage.balances.grant_ledger`: cases and hours under the
+    # entitlement's usage type, plus metered events inside the term and not after as-of.
+    core = (
+        units.lazy()
+        .filter(pl.col("_ent").is_in(granted.get_column("_ent").implode()))
+        .join(
+            granted.lazy().select("_ent", "entitlement_id", pl.col("usage_type").alias("resource")), on="_ent"
+        )
+        .select("entitlement_id", "resource", "consumed_at", "quantity")
+    )
+    events = (
+        usage_events.filter(pl.col("entitlement_id").is_not_null() & (pl.col("occurred_at") <= as_of))
+        .join(
+            granted.lazy().select(
+                "entitlement_id", pl.col("usage_type").alias("resource"), "start_utc", "end_utc"
+            ),
+            on=["entitlement_id", "resource"],
+            how="inner",
+        )
+        .filter((pl.col("occurred_at") >= pl.col("start_utc")) & (pl.col("occurred_at") < pl.col("end_utc")))
+        .select("entitlement_id", "resource", pl.col("occurred_at").alias("consumed_at"), "quantity")
+    )
+    effective = effective_grants(
+        own_grants.lazy(),
+        granted.lazy().select("entitlement_id", "usage_type", "cap", "start_utc", "end_utc"),
+    )
+    ledger = pl.concat([core, events], how="vertical_relaxed")
+    _, per_ent = drawdown(effective, ledger, as_of=as_of)
     return (
-        out.join(allot, on="entitlement_id", how="left")
+        out.join(
+            per_ent.select("entitlement_id", "granted"),
+            on="entitlement_id",
+            how="left",
+            maintain_order="left",
+        )
         .with_columns(pl.coalesce("granted", "cap").alias("cap"))
         .drop("granted")
     )
@@ -237,10 +287,12 @@ def utilization(
 
     Notes
     -----
-    The per-case work runs when this is called (the per-unit frame is
-    materialised once, narrowed to numbers, because both the totals and the
-    day each cap was reached read it); the returned frame is one row per
-    entitlement and cheap to collect.
+    The work runs when this is called: the cases and time entries are read
+    once, narrowed to the columns the ledger uses (scanned tables of
+    :func:`~entitlement_core.staging.load_tables` are not read again), and
+    the per-unit frame is materialised once, narrowed to numbers, because
+    the totals, the grant drawdown and the day each cap was reached all
+    read it. The returned frame is in memory (one row per entitlement).
 
     Examples
     --------
@@ -252,32 +304,32 @@ def utilization(
     if burn_window_days < 1:
         raise ValueError("burn_window_days must be at least 1")
     zones = known_zones(tables)
-    # Few rows: materialised once, so the per-unit joins meet a small in-memory table.
-    terms = _with_window(entitlement_terms(tables, as_of=as_of, zones=zones), burn_window_days, zones)
-    terms = with_grant_allotment(terms.collect(), tables, as_of=as_of).lazy()
-    units = consumption_units(tables, terms, as_of=as_of, zones=zones, keep=("window_start_utc",))
-    # Narrowed to numbers and materialised once: the totals and the cap-reached
-    # moments both read it.
-    narrow = (
-        units.select(
-            "_ent",
-            "consumed_at",
-            "quantity",
-            (pl.col("consumed_at") >= pl.col("window_start_utc")).alias("is_in_window"),
-            (pl.col("_is_case") & pl.col("is_deleted")).alias("is_deleted_case"),
-        )
-        .collect()
-        .lazy()
+    # The cases and time entries are read once, narrowed to what the ledger
+    # reads, together with the terms (few rows): every step below reads them.
+    terms_lf = _with_window(entitlement_terms(tables, as_of=as_of, zones=zones), burn_window_days, zones)
+    events_lf = tables.usage_events.select("entitlement_id", "resource", "occurred_at", "quantity")
+    tables, (terms_df, events) = with_ledger_inputs(tables, terms_lf, events_lf)
+    units = consumption_units(
+        tables, terms_df.lazy(), as_of=as_of, zones=zones, keep=("window_start_utc",)
+    ).select(
+        "_ent",
+        "consumed_at",
+        "quantity",
+        (pl.col("consumed_at") >= pl.col("window_start_utc")).alias("is_in_window"),
+        (pl.col("_is_case") & pl.col("is_deleted")).alias("is_deleted_case"),
     )
-    usage = (
-        terms.select("_ent", "cap", "start_date", "end_date", "as_of_date")
-        .join(usage_by_entitlement(narrow), on="_ent", how="inner")
-        .collect()
-        .lazy()
+    # Narrowed to numbers and materialised once: the totals, the grant drawdown
+    # and the cap-reached moments all read them.
+    units_df = units.collect()
+    totals = usage_by_entitlement(units_df.lazy()).collect()
+    terms = with_grant_allotment(terms_df, units_df, tables.grants, events.lazy(), as_of=as_of)
+    usage = terms.select("_ent", "cap", "start_date", "end_date", "as_of_date").join(
+        totals, on="_ent", how="inner"
     )
     # The day the cap was reached is only shown for terms in progress.
     in_term = (pl.col("as_of_date") >= pl.col("start_date")) & (pl.col("as_of_date") <= pl.col("end_date"))
     reached = usage.filter(in_term & pl.col("cap").is_not_null() & (pl.col("consumed") >= pl.col("cap")))
+    reached_at = cap_reached_at(units_df.lazy(), reached).collect()
     plans = tables.plans.select(
         "plan",
         pl.col("near_limit_pct").alias("plan_near_limit_pct"),
@@ -288,17 +340,19 @@ def utilization(
         "account_id", pl.col("name").alias("account_name"), "tier", "region", "owner"
     )
     base = (
-        terms.join(
-            usage.select("_ent", "consumed", "window_consumed", "deleted_cases"), on="_ent", how="left"
+        terms.lazy()
+        .join(
+            usage.lazy().select("_ent", "consumed", "window_consumed", "deleted_cases"), on="_ent", how="left"
         )
-        .join(cap_reached_at(narrow, reached), on="_ent", how="left")
+        .join(reached_at.lazy(), on="_ent", how="left")
         .join(plans, on="plan", how="left")
         .join(accounts, on="account_id", how="left")
         .with_columns(effective_thresholds(thresholds))
     )
     for step in _metrics():
         base = base.with_columns(step)
-    base = _cap_reached_date(base, zones).collect().lazy()
+    # One row per entitlement from here: the in-memory engine starts faster on few rows.
+    base = _cap_reached_date(base, zones).collect(engine="in-memory").lazy()
     recommended = recommend_plans(base, tables.plans)
     return (
         base.join(recommended, on="entitlement_id", how="left")
@@ -311,6 +365,8 @@ def utilization(
         .with_columns(banner_expr())
         .select(UTILIZATION_COLUMNS)
         .sort("entitlement_id")
+        .collect(engine="in-memory")
+        .lazy()
     )
 
 

@@ -14,6 +14,7 @@ from entitlement_core.settings import Thresholds
 from entitlement_core.staging import Tables, load_tables
 from entitlement_core.store import Store
 from entitlement_core.usage import utilization
+from entitlement_core.usage.balances import grant_allotments
 
 D = dt.date
 
@@ -57,10 +58,18 @@ def test_pack_mid_term_turns_exhausted_into_healthy(
 
 
 @pytest.fixture(scope="module")
-def demo_tables(tmp_path_factory) -> Tables:
+def demo_store(tmp_path_factory) -> Store:
+    """A demo database of 4,000 cases (grants, packs and metered events included)."""
     store = Store(tmp_path_factory.mktemp("demo") / "d.duckdb")
     build_demo(store, cases=4000, seed=11, today=D(2026, 6, 30))
-    return load_tables(store).collect_all()
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def demo_tables(demo_store: Store) -> Tables:
+    """The demo's tables in memory."""
+    return load_tables(demo_store).collect_all()
 
 
 def test_cap_only_entitlements_are_unchanged_by_grants_on_demo_data(demo_tables: Tables) -> None:
@@ -75,3 +84,28 @@ def test_cap_only_entitlements_are_unchanged_by_grants_on_demo_data(demo_tables:
     # and the granted ones keep the invariant with the larger allotment
     touched = with_grants.filter(~untouched & pl.col("cap").is_not_null())
     assert (touched["consumed"] + touched["remaining"] - touched["cap"]).abs().max() < 1e-9
+
+
+@pytest.mark.parametrize("as_of", ["2025-09-30T00:00:00", "2026-03-01T12:00:00", "2026-06-30T23:59:59"])
+def test_allotment_is_the_grant_drawdown_of_balances(demo_tables: Tables, as_of: str) -> None:
+    """The cap drawn from the units at hand equals balances' ``grant_allotments`` (a second pass)."""
+    allot = grant_allotments(demo_tables, as_of=at(as_of))
+    assert allot.height > 0
+    util = utilization(demo_tables, as_of=at(as_of), thresholds=Thresholds()).collect()
+    granted = util.join(allot, on="entitlement_id", how="inner")
+    assert granted.height == allot.height
+    assert (granted["cap"] - granted["granted"]).abs().max() < 1e-9
+    others = util.join(allot, on="entitlement_id", how="anti")
+    assert others.filter(
+        pl.col("cap").ne_missing(pl.col("anchor_cap")) & (pl.col("usage_type") != "none")
+    ).is_empty()
+
+
+def test_utilization_of_scanned_tables_equals_in_memory_tables(
+    demo_store: Store, demo_tables: Tables
+) -> None:
+    """``load_tables`` scans the cases from the store: the same figures as from frames in memory."""
+    as_of = at("2026-06-30T12:00:00")
+    scanned = utilization(load_tables(demo_store), as_of=as_of, thresholds=Thresholds()).collect()
+    in_memory = utilization(demo_tables, as_of=as_of, thresholds=Thresholds()).collect()
+    assert_frame_equal(scanned, in_memory)
