@@ -125,10 +125,8 @@ def _seeded(store: Store) -> None:
         )
 
 
-def test_load_tables_reads_small_tables_now_and_scans_the_large_ones(store: Store) -> None:
-    from entitlement_core.staging import SCANNED_TABLES, load_tables
-
-    _seeded(store)
+def _record_reads(store: Store) -> list[tuple[str, tuple[str, ...]]]:
+    """Record every ``store.table`` read as ``(table, columns)``, in order."""
     reads: list[tuple[str, tuple[str, ...]]] = []
     table = store.table
 
@@ -137,6 +135,14 @@ def test_load_tables_reads_small_tables_now_and_scans_the_large_ones(store: Stor
         return table(name, columns)
 
     store.table = spy  # type: ignore[method-assign]
+    return reads
+
+
+def test_load_tables_reads_small_tables_now_and_scans_the_large_ones(store: Store) -> None:
+    from entitlement_core.staging import SCANNED_TABLES, load_tables
+
+    _seeded(store)
+    reads = _record_reads(store)
     tables = load_tables(store)
     assert {name for name, _ in reads} == set(TABLES) - set(SCANNED_TABLES)
     reads.clear()
@@ -155,6 +161,8 @@ def test_load_tables_reads_small_tables_now_and_scans_the_large_ones(store: Stor
         (lambda lf: lf.head(1).collect().height, 1),
         (lambda lf: lf.filter(pl.col("is_deleted")).collect().get_column("case_id").to_list(), ["C2"]),
         (lambda lf: lf.with_row_index().select("index").collect().height, 3),
+        (lambda lf: lf.filter(pl.col("account_id") == "A1").head(1).collect().height, 1),
+        (lambda lf: lf.filter(pl.col("account_id") == "A9").collect().height, 0),
     ],
 )
 def test_scanned_table_answers_counts_filters_and_limits(store: Store, query, expected) -> None:
@@ -178,13 +186,30 @@ def test_load_tables_is_typed_like_the_schema_and_holds_every_row(store: Store) 
     assert tables.time_entries.collect()["minutes"].to_list() == [30.0]
 
 
-def test_collect_all_is_a_snapshot_while_a_scan_reads_at_collect_time(store: Store) -> None:
+def test_a_scan_reads_once_and_reads_again_only_for_more_columns(store: Store) -> None:
+    from entitlement_core.staging import load_tables
+
+    _seeded(store)
+    reads = _record_reads(store)
+    tables = load_tables(store)
+    reads.clear()
+    tables.cases.select("case_id", "created_at").collect()
+    tables.cases.select("created_at").filter(pl.col("created_at").dt.month() > 1).collect()
+    assert reads == [("cases", ("case_id", "created_at"))]
+    # More columns: one read of all of them, so that they come from the same statement.
+    tables.cases.select("case_id", "is_deleted").collect()
+    assert reads[1:] == [("cases", ("case_id", "created_at", "is_deleted"))]
+
+
+def test_collect_all_is_a_snapshot_and_a_scan_keeps_what_it_read(store: Store) -> None:
     from entitlement_core.staging import load_tables
 
     _seeded(store)
     scanned = load_tables(store)
     snapshot = scanned.collect_all()
+    fresh = load_tables(store)
     with store.transaction() as con:
         con.execute("DELETE FROM cases WHERE case_id = 'C3'")
     assert snapshot.cases.collect().height == 3
-    assert scanned.cases.collect().height == 2
+    assert scanned.cases.select("case_id").collect().height == 3
+    assert fresh.cases.select("case_id").collect().height == 2
