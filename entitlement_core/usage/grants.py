@@ -41,6 +41,7 @@ __all__ = [
 #: Draw order for grants with no priority of their own.
 DEFAULT_PRIORITY = {"rollover": 10, "anchor": 20, "pack": 30, "commitment": 40}
 _FAR = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
+_FLOOR = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
 _TS = pl.Datetime("us", "UTC")
 _KEY = ["entitlement_id", "resource"]
 
@@ -125,21 +126,51 @@ def rollover_quantity(unused: pl.Expr, pct: pl.Expr, maximum: pl.Expr) -> pl.Exp
     return pl.when(pct.is_null() & maximum.is_null()).then(0.0).otherwise(capped)
 
 
-def _segments(grants: pl.DataFrame, as_of: dt.datetime) -> pl.DataFrame:
-    """Per (entitlement, resource): the moments the valid set changes, up to as_of, numbered."""
-    starts = grants.select(*_KEY, pl.col("valid_from").alias("at"))
-    ends = grants.select(*_KEY, pl.col("valid_to").alias("at"))
-    floor = (
-        grants.select(*_KEY).unique().with_columns(pl.lit(dt.datetime(1, 1, 1, tzinfo=dt.UTC)).alias("at"))
-    )
-    points = (
-        pl.concat([floor.with_columns(pl.col("at").cast(_TS)), starts, ends])
+def _segments(grants: pl.LazyFrame, as_of: dt.datetime) -> pl.LazyFrame:
+    """Per key ``_k``: the moments the valid set changes, up to as_of, numbered from 0."""
+    starts = grants.select("_k", pl.col("valid_from").alias("at"))
+    ends = grants.select("_k", pl.col("valid_to").alias("at"))
+    floor = grants.select("_k").unique().with_columns(pl.lit(_FLOOR, dtype=_TS).alias("at"))
+    return (
+        pl.concat([floor, starts, ends])
         .filter(pl.col("at") <= as_of)
         .unique()
-        .sort(*_KEY, "at")
-        .with_columns(pl.int_range(pl.len(), dtype=pl.Int64).over(_KEY).alias("segment"))
+        .sort("_k", "at")
+        .with_columns(pl.int_range(pl.len(), dtype=pl.Int64).over("_k").alias("segment"))
     )
-    return points
+
+
+def _wide(frame: pl.DataFrame, value: str, n_segments: int) -> pl.LazyFrame:
+    """``value`` per (``_k``, ``segment``) as one row per key, columns ``{value}_0 .. _{n-1}``."""
+    return (
+        frame.lazy()
+        .pivot(on="segment", on_columns=list(range(n_segments)), index="_k", values=value)
+        .rename({str(s): f"{value}_{s}" for s in range(n_segments)})
+    )
+
+
+def _draw_segment(frame: pl.LazyFrame, s: int) -> pl.LazyFrame:
+    """Draw segment ``s``: its demand plus the open deficit, from the grants valid at its moment.
+
+    Rows are grants, in draw order within their key ``_k``; ``at_s`` and
+    ``demand_s`` are the key's segment moment and demand (null when the key
+    has fewer segments: nothing changes), ``deficit`` the key's open deficit.
+    """
+    at = pl.col(f"at_{s}")
+    has = at.is_not_null()
+    need = pl.col(f"demand_{s}").fill_null(0.0) + pl.col("deficit")
+    valid = has & (pl.col("valid_from") <= at) & (at < pl.col("valid_to"))
+    avail = pl.when(valid).then(pl.col("balance")).otherwise(0.0)
+    before = avail.cum_sum().over("_k") - avail
+    draw = pl.min_horizontal((need - before).clip(lower_bound=0.0), avail)
+    return frame.with_columns(draw.alias("_draw"), need.alias("_need")).with_columns(
+        pl.col("balance") - pl.col("_draw"),
+        pl.col("drawn") + pl.col("_draw"),
+        pl.when(has)
+        .then((pl.col("_need") - pl.col("_draw").sum().over("_k")).clip(lower_bound=0.0))
+        .otherwise(pl.col("deficit"))
+        .alias("deficit"),
+    )
 
 
 def drawdown(
@@ -168,67 +199,50 @@ def drawdown(
         ``consumed + remaining = granted`` and ``overage`` is the uncovered
         deficit (``remaining`` is negative by that much when no balance is left).
 
+    Notes
+    -----
+    Consumption is summed per segment (between two moments at which the
+    valid set changes), then the segments are drawn in order, all keys at
+    once: one lazy plan of a few steps per segment over the grants (few
+    rows), collected once. Units consumed exactly when a grant expires are
+    not covered by it (validity is ``valid_from <= t < valid_to``).
+
     Example
     -------
     Cap 10 (implicit anchor), 11 cases, then a 5-case pack: the pack covers
     the one-case deficit first, leaving ``remaining = 4`` (exhausted -> healthy).
     """
-    g = grants.collect()
-    points = _segments(g, as_of)
+    # An integer key per (entitlement, resource), in draw order: every window below runs over it.
+    keyed = grants.sort(*_KEY, "draw_rank").with_columns(pl.struct(_KEY).rle_id().alias("_k"))
+    points = _segments(keyed, as_of)
     use = (
         ledger.filter(pl.col("consumed_at") <= as_of)
         .select(*_KEY, "consumed_at", "quantity")
-        .collect()
-        .sort("consumed_at")
+        .join(keyed.select(*_KEY, "_k").unique(), on=_KEY, how="inner")
+        .select("_k", "consumed_at", "quantity")
     )
-    per_segment = (
-        use.join_asof(
-            points.sort("at"),
-            left_on="consumed_at",
-            right_on="at",
-            by=_KEY,
-            strategy="backward",
+    demand = (
+        use.sort("consumed_at")
+        .join_asof(
+            points.sort("at"), left_on="consumed_at", right_on="at", by="_k", strategy="backward",
             check_sortedness=False,
         )
-        .group_by(*_KEY, "segment")
+        .group_by("_k", "segment")
         .agg(pl.col("quantity").sum().alias("demand"))
-    )
-    state = g.with_columns(pl.col("units").alias("balance"), pl.lit(0.0).alias("drawn"))
-    deficit = g.select(*_KEY).unique().with_columns(pl.lit(0.0).alias("deficit"))
+    )  # fmt: skip
+    consumed = use.group_by("_k").agg(pl.col("quantity").sum().alias("consumed"))
+    g, points, demand, consumed = pl.collect_all([keyed, points, demand, consumed], engine="in-memory")
     n_segments = int(points.get_column("segment").max() or 0) + 1 if points.height else 0
-    for k in range(n_segments):
-        seg = points.filter(pl.col("segment") == k).join(
-            per_segment.filter(pl.col("segment") == k), on=[*_KEY, "segment"], how="left"
+    plan = g.lazy().with_columns(
+        pl.col("units").alias("balance"), pl.lit(0.0).alias("drawn"), pl.lit(0.0).alias("deficit")
+    )
+    if n_segments:
+        plan = plan.join(_wide(points, "at", n_segments), on="_k", how="left", maintain_order="left").join(
+            _wide(demand, "demand", n_segments), on="_k", how="left", maintain_order="left"
         )
-        seg = seg.join(deficit, on=_KEY, how="left").with_columns(
-            (pl.col("demand").fill_null(0.0) + pl.col("deficit").fill_null(0.0)).alias("need")
-        )
-        valid = (pl.col("valid_from") <= pl.col("at")) & (pl.col("at") < pl.col("valid_to"))
-        joined = state.join(seg.select(*_KEY, "at", "need"), on=_KEY, how="left").sort(*_KEY, "draw_rank")
-        avail = pl.when(valid & pl.col("need").is_not_null()).then(pl.col("balance")).otherwise(0.0)
-        joined = joined.with_columns(avail.alias("_avail")).with_columns(
-            (pl.col("_avail").cum_sum().over(_KEY) - pl.col("_avail")).alias("_before")
-        )
-        draw = (pl.col("need").fill_null(0.0) - pl.col("_before")).clip(lower_bound=0.0)
-        joined = joined.with_columns(pl.min_horizontal(draw, pl.col("_avail")).alias("_draw"))
-        covered = joined.group_by(_KEY).agg(pl.col("_draw").sum().alias("_covered"))
-        settled = (
-            seg.select(*_KEY, "need")
-            .join(covered, on=_KEY, how="left")
-            .select(
-                *_KEY,
-                (pl.col("need") - pl.col("_covered").fill_null(0.0)).clip(lower_bound=0.0).alias("_new"),
-            )
-        )
-        # Keys with no segment k keep their deficit.
-        deficit = deficit.join(settled, on=_KEY, how="left").select(
-            *_KEY, pl.coalesce("_new", "deficit").alias("deficit")
-        )
-        state = joined.with_columns(
-            (pl.col("balance") - pl.col("_draw")).alias("balance"),
-            (pl.col("drawn") + pl.col("_draw")).alias("drawn"),
-        ).select(state.columns)
-    state = state.with_columns(
+    for s in range(n_segments):
+        plan = _draw_segment(plan, s)
+    state = plan.with_columns(
         pl.when(pl.col("valid_from") > as_of)
         .then(pl.lit("future"))
         .when(pl.col("valid_to") <= as_of)
@@ -242,23 +256,24 @@ def drawdown(
         "grant_id", "entitlement_id", "resource", "kind", "quantity", "units", "unit_rate",
         "valid_from", "valid_to", "drawn", "balance", "state", "breakage",
     )  # fmt: skip
-    consumed = use.group_by(_KEY).agg(pl.col("quantity").sum().alias("consumed"))
     per_entitlement = (
-        state.group_by(_KEY)
+        state.group_by("_k", *_KEY)
         .agg(
             pl.col("balance").filter(pl.col("state") == "active").sum().alias("_active"),
             pl.col("drawn").sum().alias("_drawn"),
             pl.col("breakage").sum().alias("breakage"),
+            pl.col("deficit").first(),
         )
-        .join(deficit, on=_KEY, how="left")
-        .join(consumed, on=_KEY, how="left")
+        .join(consumed.lazy(), on="_k", how="left")
+        .sort("_k")
         .select(
             *_KEY,
             (pl.col("_drawn") + pl.col("_active")).alias("granted"),
             pl.col("consumed").fill_null(0.0),
-            (pl.col("_active") - pl.col("deficit").fill_null(0.0)).alias("remaining"),
-            pl.col("deficit").fill_null(0.0).alias("overage"),
+            (pl.col("_active") - pl.col("deficit")).alias("remaining"),
+            pl.col("deficit").alias("overage"),
             "breakage",
         )
     )
-    return per_grant, per_entitlement
+    grant_rows, key_rows = pl.collect_all([per_grant, per_entitlement], engine="in-memory")
+    return grant_rows, key_rows
