@@ -114,14 +114,17 @@ def with_ledger_inputs(tables: Tables, *also: pl.LazyFrame) -> tuple[Tables, lis
     from the store at each collect; a mart that collects several times (the
     totals, the grant drawdown, the moment each cap was reached) reads them
     once this way. Other tables are unchanged. The frames of ``also`` (the
-    terms, say) are collected in the same pass and returned in order.
+    terms, say: few rows) are collected meanwhile, on the in-memory engine
+    (it starts faster on few rows), and returned in order.
     """
-    frames = pl.collect_all(
-        [tables.cases.select(CASE_COLUMNS), tables.time_entries.select(ENTRY_COLUMNS), *also],
-        engine="in-memory",
-    )
-    narrowed = replace(tables, cases=frames[0].lazy(), time_entries=frames[1].lazy())
-    return narrowed, frames[2:]
+    reading = [
+        tables.cases.select(CASE_COLUMNS).collect(background=True),
+        tables.time_entries.select(ENTRY_COLUMNS).collect(background=True),
+    ]
+    small = pl.collect_all(list(also), engine="in-memory") if also else []
+    cases, entries = (query.fetch_blocking() for query in reading)
+    narrowed = replace(tables, cases=cases.lazy(), time_entries=entries.lazy())
+    return narrowed, small
 
 
 def _named_cases(tables: Tables) -> pl.LazyFrame:
