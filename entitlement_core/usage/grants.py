@@ -230,8 +230,9 @@ def drawdown(
         .group_by("_k", "segment")
         .agg(pl.col("quantity").sum().alias("demand"))
     )  # fmt: skip
-    consumed = use.group_by("_k").agg(pl.col("quantity").sum().alias("consumed"))
-    g, points, demand, consumed = pl.collect_all([keyed, points, demand, consumed], engine="in-memory")
+    g, points, demand = pl.collect_all([keyed, points, demand], engine="in-memory")
+    # Every unit falls in a segment (the first starts at the dawn of time).
+    consumed = demand.lazy().group_by("_k").agg(pl.col("demand").sum().alias("consumed"))
     n_segments = int(points.get_column("segment").max() or 0) + 1 if points.height else 0
     plan = g.lazy().with_columns(
         pl.col("units").alias("balance"), pl.lit(0.0).alias("drawn"), pl.lit(0.0).alias("deficit")
@@ -264,7 +265,7 @@ def drawdown(
             pl.col("breakage").sum().alias("breakage"),
             pl.col("deficit").first(),
         )
-        .join(consumed.lazy(), on="_k", how="left")
+        .join(consumed, on="_k", how="left")
         .sort("_k")
         .select(
             *_KEY,

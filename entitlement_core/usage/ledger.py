@@ -103,7 +103,7 @@ def consumption_units(
     as_of = check_as_of(as_of)
     named = _with_terms(_named_cases(tables), terms, keep)
     return pl.concat(
-        [_case_rows(named, as_of, keep), _entry_rows(tables, named, terms, zones, keep)], how="vertical"
+        [_case_rows(named, as_of, keep), _entry_rows(tables, terms, zones, keep)], how="vertical"
     )
 
 
@@ -168,12 +168,23 @@ def _case_rows(named: pl.LazyFrame, as_of: dt.datetime, keep: Sequence[str]) -> 
 
 
 def _entry_rows(
-    tables: Tables, named: pl.LazyFrame, terms: pl.LazyFrame, zones: Sequence[str], keep: Sequence[str]
+    tables: Tables, terms: pl.LazyFrame, zones: Sequence[str], keep: Sequence[str]
 ) -> pl.LazyFrame:
-    """Rule 4: time entries on cases naming an ``hours`` entitlement, dated in term and not after as-of."""
+    """Rule 4: time entries on cases naming an ``hours`` entitlement, dated in term and not after as-of.
+
+    The cases naming an ``hours`` entitlement are found by a membership test
+    against those few entitlements' ids (collected here: ``terms`` is small),
+    cheaper than joining every case to its entitlement a second time.
+    """
     needed = ["_ent", "entitlement_id", "usage_type", "timezone", "start_date", "end_date", "as_of_date"]
-    hours_cases = named.filter(pl.col("_is_hours")).select("case_id", "_ent", "is_deleted")
     hours_terms = terms.filter(pl.col("usage_type") == "hours").select(_union(needed, keep))
+    hours_ids = hours_terms.select("entitlement_id").collect(engine="in-memory").to_series()
+    hours_cases = (
+        _named_cases(tables)
+        .filter(pl.col("entitlement_id").is_in(hours_ids.implode()))
+        .join(hours_terms.select("entitlement_id", "_ent"), on="entitlement_id", how="inner")
+        .select("case_id", "_ent", "is_deleted")
+    )
     entries = (
         tables.time_entries.select("time_entry_id", "case_id", "entry_date", "minutes")
         .join(hours_cases, on="case_id", how="inner")
@@ -216,7 +227,7 @@ def entry_units(
     the as-of day (``terms.as_of_date``).
     """
     hours = terms.filter(pl.col("usage_type") == "hours")
-    return _entry_rows(tables, _with_terms(_named_cases(tables), hours, ()), hours, zones, keep)
+    return _entry_rows(tables, hours, zones, keep)
 
 
 def consumption_ledger(tables: Tables, *, as_of: dt.datetime) -> pl.LazyFrame:
@@ -263,7 +274,7 @@ def consumption_ledger(tables: Tables, *, as_of: dt.datetime) -> pl.LazyFrame:
         anchor=("start_date", "start_utc"),
         maintain_order=False,
     )
-    entries = _entry_rows(tables, named, terms, zones, anchor)
+    entries = _entry_rows(tables, terms, zones, anchor)
     return pl.concat([cases.select(LEDGER_COLUMNS), entries.select(LEDGER_COLUMNS)], how="vertical")
 
 
