@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import duckdb
@@ -151,6 +152,59 @@ def test_load_tables_reads_small_tables_now_and_scans_the_large_ones(store: Stor
     assert reads == [("cases", ("case_id", "created_at"))]
     assert out["created_at"].dtype == pl.Datetime("us", "UTC")
     assert out["case_id"].to_list() == ["C1", "C2", "C3"]
+
+
+def test_a_table_scanned_twice_in_one_plan_is_read_once(store: Store) -> None:
+    from entitlement_core.staging import load_tables
+
+    _seeded(store)
+    reads = _record_reads(store)
+    tables = load_tables(store)
+    reads.clear()
+    ids = tables.cases.select("case_id", "entitlement_id")
+    joined = ids.join(tables.cases.select("case_id", "entitlement_id"), on="case_id")
+    pl.collect_all([joined, ids.join(ids, on="case_id"), tables.cases.select("case_id", "entitlement_id")])
+    assert reads == [("cases", ("case_id", "entitlement_id"))]
+
+
+def test_scans_do_not_deadlock_when_polars_has_one_worker_thread(tmp_path: Path) -> None:
+    """Queries on both engines at once, Polars on one worker thread; the process exits cleanly."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        f"""
+        import datetime as dt, sys
+        from concurrent.futures import ThreadPoolExecutor
+        sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})
+        import polars as pl
+        from entitlement_core.demo import build_demo
+        from entitlement_core.settings import Settings
+        from entitlement_core.staging import load_tables
+        from entitlement_core.store import Store
+        from entitlement_core.usage.utilization import utilization
+
+        assert pl.thread_pool_size() == 1
+        with Store({str(tmp_path / "one.duckdb")!r}) as store:
+            build_demo(store, cases=3000, seed=3, today=dt.date(2026, 5, 14))
+            as_of = dt.datetime(2026, 5, 14, tzinfo=dt.UTC)
+            for _ in range(3):
+                tables = load_tables(store)
+                background = ThreadPoolExecutor(1).submit(tables.cases.select("case_id").collect)
+                scans = [tables.usage_events, tables.entitlements, tables.time_entries]
+                pl.collect_all(scans, engine="in-memory")
+                utilization(load_tables(store), as_of=as_of, thresholds=Settings().thresholds)
+                background.result()
+        print("done")
+        """
+    )
+    env = {**os.environ, "POLARS_MAX_THREADS": "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=240, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().endswith("done")
 
 
 @pytest.mark.parametrize(

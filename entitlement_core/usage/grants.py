@@ -215,14 +215,17 @@ def drawdown(
     # An integer key per (entitlement, resource), in draw order: every window below runs over it.
     keyed = grants.sort(*_KEY, "draw_rank").with_columns(pl.struct(_KEY).rle_id().alias("_k"))
     points = _segments(keyed, as_of)
+    # The ledger may scan the store: collected on the default engine, the rest (few rows) in memory.
     use = (
         ledger.filter(pl.col("consumed_at") <= as_of)
         .select(*_KEY, "consumed_at", "quantity")
         .join(keyed.select(*_KEY, "_k").unique(), on=_KEY, how="inner")
         .select("_k", "consumed_at", "quantity")
+        .collect()
     )
     demand = (
-        use.sort("consumed_at")
+        use.lazy()
+        .sort("consumed_at")
         .join_asof(
             points.sort("at"), left_on="consumed_at", right_on="at", by="_k", strategy="backward",
             check_sortedness=False,

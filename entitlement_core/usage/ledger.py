@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import TypeVar
 
@@ -57,6 +58,8 @@ LEDGER_COLUMNS = (
 #: Columns of ``cases`` and ``time_entries`` the ledger reads.
 CASE_COLUMNS = ("case_id", "entitlement_id", "created_at", "closed_at", "is_deleted")
 ENTRY_COLUMNS = ("time_entry_id", "case_id", "entry_date", "minutes")
+#: Columns of ``usage_events`` the grant drawdown reads.
+EVENT_COLUMNS = ("entitlement_id", "resource", "occurred_at", "quantity")
 
 F = TypeVar("F", pl.DataFrame, pl.LazyFrame)
 
@@ -108,22 +111,27 @@ def consumption_units(
 
 
 def with_ledger_inputs(tables: Tables, *also: pl.LazyFrame) -> tuple[Tables, list[pl.DataFrame]]:
-    """``tables`` with ``cases`` and ``time_entries`` in memory, narrowed to what the ledger reads.
+    """``tables`` with ``cases``, ``time_entries`` and ``usage_events`` in memory, narrowed.
 
-    Tables from :func:`~entitlement_core.staging.load_tables` scan these two
-    from the store at each collect; a mart that collects several times (the
-    totals, the grant drawdown, the moment each cap was reached) reads them
-    once this way. Other tables are unchanged. The frames of ``also`` (the
-    terms, say: few rows) are collected meanwhile, on the in-memory engine
-    (it starts faster on few rows), and returned in order.
+    Narrowed to the columns the ledger and the grant drawdown read. Tables
+    from :func:`~entitlement_core.staging.load_tables` scan these from the
+    store; a mart that collects several times (the totals, the grant
+    drawdown, the moment each cap was reached) reads them once this way.
+    Other tables are unchanged. The frames of ``also`` (the terms, say: few
+    rows, from tables read already) are collected meanwhile, on the
+    in-memory engine (it starts faster on few rows), and returned in order.
     """
-    reading = [
-        tables.cases.select(CASE_COLUMNS).collect(background=True),
-        tables.time_entries.select(ENTRY_COLUMNS).collect(background=True),
+    large = [
+        tables.cases.select(CASE_COLUMNS),
+        tables.time_entries.select(ENTRY_COLUMNS),
+        tables.usage_events.select(EVENT_COLUMNS),
     ]
-    small = pl.collect_all(list(also), engine="in-memory") if also else []
-    cases, entries = (query.fetch_blocking() for query in reading)
-    narrowed = replace(tables, cases=cases.lazy(), time_entries=entries.lazy())
+    # A thread of our own (Polars releases the interpreter while it works): it ends here.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-inputs") as pool:
+        reading = pool.submit(pl.collect_all, large)
+        small = pl.collect_all(list(also), engine="in-memory") if also else []
+        cases, entries, events = reading.result()
+    narrowed = replace(tables, cases=cases.lazy(), time_entries=entries.lazy(), usage_events=events.lazy())
     return narrowed, small
 
 

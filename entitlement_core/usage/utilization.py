@@ -307,8 +307,7 @@ def utilization(
     # The cases and time entries are read once, narrowed to what the ledger
     # reads, together with the terms (few rows): every step below reads them.
     terms_lf = _with_window(entitlement_terms(tables, as_of=as_of, zones=zones), burn_window_days, zones)
-    events_lf = tables.usage_events.select("entitlement_id", "resource", "occurred_at", "quantity")
-    tables, (terms_df, events) = with_ledger_inputs(tables, terms_lf, events_lf)
+    tables, (terms_df,) = with_ledger_inputs(tables, terms_lf)
     units = consumption_units(
         tables, terms_df.lazy(), as_of=as_of, zones=zones, keep=("window_start_utc",)
     ).select(
@@ -322,7 +321,7 @@ def utilization(
     # and the cap-reached moments all read them.
     units_df = units.collect()
     totals = usage_by_entitlement(units_df.lazy()).collect()
-    terms = with_grant_allotment(terms_df, units_df, tables.grants, events.lazy(), as_of=as_of)
+    terms = with_grant_allotment(terms_df, units_df, tables.grants, tables.usage_events, as_of=as_of)
     usage = terms.select("_ent", "cap", "start_date", "end_date", "as_of_date").join(
         totals, on="_ent", how="inner"
     )
