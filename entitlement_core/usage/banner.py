@@ -69,41 +69,36 @@ def banner_expr(recommended: pl.Expr | None = None) -> pl.Expr:
         pl.when(pl.col("overflow") == "block").then(pl.lit(". New cases are blocked")).otherwise(pl.lit(""))
     )
     status = pl.col("status")
+    # The one number a banner quotes, formatted once (every branch of a when/then is computed).
+    amount = (
+        pl.when(status == "unlimited")
+        .then(pl.col("consumed").fill_null(0.0))
+        .when(status == "over_cap")
+        .then(-pl.col("remaining"))
+        .otherwise(pl.col("remaining"))
+    )
+    quoted = _units(amount, unit)
     return (
         pl.when(status == "not_started")
-        .then(
-            pl.concat_str(
-                pl.lit("Entitlement not started: the term begins "),
-                pl.col("start_date").dt.to_string("%Y-%m-%d"),
-            )
-        )
+        .then(pl.concat_str(pl.lit("Entitlement not started: the term begins "), _iso(pl.col("start_date"))))
         .when(status == "expired")
-        .then(pl.concat_str(pl.lit("Entitlement expired on "), pl.col("end_date").dt.to_string("%Y-%m-%d")))
+        .then(pl.concat_str(pl.lit("Entitlement expired on "), _iso(pl.col("end_date"))))
         .when(status == "unlimited")
-        .then(
-            pl.concat_str(
-                pl.lit("Unlimited entitlement: "),
-                _units(pl.col("consumed").fill_null(0.0), unit),
-                pl.lit(" used this term"),
-            )
-        )
+        .then(pl.concat_str(pl.lit("Unlimited entitlement: "), quoted, pl.lit(" used this term")))
         .when(status == "exhausted")
         .then(pl.concat_str(pl.lit("Entitlement exhausted: 0 "), unit, pl.lit(" remaining"), blocked, offer))
         .when(status == "over_cap")
         .then(
-            pl.concat_str(
-                pl.lit("Entitlement over cap: "),
-                _units(-pl.col("remaining"), unit),
-                pl.lit(" over the limit"),
-                blocked,
-                offer,
-            )
+            pl.concat_str(pl.lit("Entitlement over cap: "), quoted, pl.lit(" over the limit"), blocked, offer)
         )
-        .otherwise(
-            pl.concat_str(pl.lit("Customer has "), _units(pl.col("remaining"), unit), pl.lit(" remaining"))
-        )
+        .otherwise(pl.concat_str(pl.lit("Customer has "), quoted, pl.lit(" remaining")))
         .alias("banner")
     )
+
+
+def _iso(day: pl.Expr) -> pl.Expr:
+    """A date as ``YYYY-MM-DD`` (a Date cast to text is ISO 8601)."""
+    return day.cast(pl.String)
 
 
 def add_banner(frame: F) -> F:
