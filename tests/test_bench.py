@@ -56,3 +56,36 @@ def test_disagreements_are_counted_per_column() -> None:
     assert bench.disagreements(base, util, granted)["status"] == 0
     # A row missing on one side differs in every column.
     assert set(bench.disagreements(base, util.head(1), none).values()) == {1}
+
+
+def run_script(*args: str) -> str:
+    import subprocess
+
+    result = subprocess.run(
+        [sys.executable, *args], cwd=BENCH.parent, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def test_business_minutes_benchmark_runs_and_its_baseline_is_exact() -> None:
+    out = run_script("bench/bench_business_minutes.py", "--pairs", "3000", "--repeat", "1")
+    assert "exact vs closed form: True" in out
+    assert "ratio:" in out
+
+
+def test_import_benchmark_imports_every_row_then_nothing_on_reimport() -> None:
+    import json
+
+    lines = [json.loads(line) for line in run_script("bench/bench_import.py", "--cases", "2000").splitlines()]
+    steps = {line["step"]: line for line in lines if "step" in line}
+    assert steps["import"]["cases"] == 2000 and steps["import"]["added"] > 2000
+    assert steps["reimport"]["added"] == steps["reimport"]["updated"] == 0
+    assert "import_vs_baseline" in lines[-1]
+
+
+def test_demo_benchmark_builds_the_asked_number_of_cases() -> None:
+    import json
+
+    line = json.loads(run_script("bench/bench_demo.py", "2000").splitlines()[-1])
+    assert line["cases"] == 2000 and line["time_entries"] > 0 and line["cases_per_second"] > 0
