@@ -129,14 +129,16 @@ class Tables:
 def load_tables(store: Any) -> Tables:
     """Every native table of a :class:`~entitlement_core.store.Store`, typed.
 
-    Small tables are read at once. The tables of :data:`SCANNED_TABLES` are
-    scanned: a query reads only the columns it uses, when it is collected,
-    through :meth:`Store.table <entitlement_core.store.Store.table>`. What a
-    scan read is kept for the bundle's later queries; a query needing more
-    columns of the table reads them again together with those already read
-    (one statement: the columns always come from the same read). Scans
-    read through a cursor of their own, outside any transaction of the
-    caller. Keep the store open until the frames are collected; call
+    Small tables are read at once (a few at a time). The tables of
+    :data:`SCANNED_TABLES` are scanned: a query reads only the columns it
+    uses, when it is collected, through :meth:`Store.table
+    <entitlement_core.store.Store.table>`. What a scan read is kept for the
+    bundle's later queries; a query needing more columns of the table reads
+    them again together with those already read (one statement: the columns
+    always come from the same read). Each scanned table reads on a thread of
+    its own (the time entries need not wait behind the cases), through a
+    cursor of its own, outside any transaction of the caller. Keep the
+    store open until the frames are collected; call
     :meth:`Tables.collect_all` for an in-memory snapshot of every column
     (the app does, to run many marts on the same data).
 
@@ -146,7 +148,6 @@ def load_tables(store: Any) -> Tables:
     created_at, closed_at, is_deleted`` of ``cases``: about a fifth of the
     time of reading all thirteen columns.
     """
-    reader = _Reader(store)
     small = [name for name in TABLES if name not in SCANNED_TABLES]
 
     def read(name: str) -> pl.LazyFrame:
@@ -156,7 +157,7 @@ def load_tables(store: Any) -> Tables:
     # A few at a time: most of a small read is DuckDB's fixed cost per statement, not data.
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="tables-small") as pool:
         frames = dict(zip(small, pool.map(read, small), strict=True))
-    frames.update({name: _scan(reader, name) for name in SCANNED_TABLES})
+    frames.update({name: _scan(_Reader(store), name) for name in SCANNED_TABLES})
     return Tables(**frames)
 
 
@@ -165,12 +166,12 @@ _SLICE_ROWS = 100_000
 
 
 class _Reader:
-    """Reads the scanned tables of one bundle, on a thread of its own, and keeps what it read.
+    """Reads one scanned table of a bundle, on a thread of its own, and keeps what it read.
 
     Polars runs a scan on its own threads, which are not Python threads:
     their thread-local state does not last, so the store would open a new
     cursor at every scan. One reading thread keeps one cursor for the
-    bundle; it ends when the bundle's frames are dropped. Reads and the
+    table; it ends when the bundle's frames are dropped. Reads and the
     record of what was read happen on that thread only, one at a time.
     """
 
