@@ -213,13 +213,18 @@ def drawdown(
     the one-case deficit first, leaving ``remaining = 4`` (exhausted -> healthy).
     """
     # An integer key per (entitlement, resource), in draw order: every window below runs over it.
-    keyed = grants.sort(*_KEY, "draw_rank").with_columns(pl.struct(_KEY).rle_id().alias("_k"))
-    points = _segments(keyed, as_of)
+    # The grants are few: collected once, here.
+    g = (
+        grants.sort(*_KEY, "draw_rank")
+        .with_columns(pl.struct(_KEY).rle_id().alias("_k"))
+        .collect(engine="in-memory")
+    )
+    points = _segments(g.lazy(), as_of)
     # The ledger may scan the store: collected on the default engine, the rest (few rows) in memory.
     use = (
         ledger.filter(pl.col("consumed_at") <= as_of)
         .select(*_KEY, "consumed_at", "quantity")
-        .join(keyed.select(*_KEY, "_k").unique(), on=_KEY, how="inner")
+        .join(g.lazy().select(*_KEY, "_k").unique(), on=_KEY, how="inner")
         .select("_k", "consumed_at", "quantity")
         .collect()
     )
@@ -233,7 +238,7 @@ def drawdown(
         .group_by("_k", "segment")
         .agg(pl.col("quantity").sum().alias("demand"))
     )  # fmt: skip
-    g, points, demand = pl.collect_all([keyed, points, demand], engine="in-memory")
+    points, demand = pl.collect_all([points, demand], engine="in-memory")
     # Every unit falls in a segment (the first starts at the dawn of time).
     consumed = demand.lazy().group_by("_k").agg(pl.col("demand").sum().alias("consumed"))
     n_segments = int(points.get_column("segment").max() or 0) + 1 if points.height else 0
