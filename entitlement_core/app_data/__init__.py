@@ -11,14 +11,15 @@ aggregates and short, sorted lists.
 - :func:`build_mart`: every mart a page needs, by name, with the entitlement
   dimensions attached so filters apply uniformly;
 - :func:`kpi_values` / :func:`kpi_tiles`: the overview's figures and their
-  change against the same figures as of 30 days earlier;
+  change against the same figures as of 30 days earlier (:func:`month_start`:
+  where the SLA figure's month begins);
 - :func:`sla_view`, :func:`search_accounts`, :func:`account_tables`: the
   SLA and Account pages' helpers;
 - :func:`grant_balances`, :func:`overage_revenue_mart`, :func:`commitment_balances`,
   :func:`breakage_totals`, :func:`overage_totals`: the Revenue page's figures.
 """
 
-from .kpis import Kpi, kpi_tiles, kpi_values
+from .kpis import Kpi, kpi_tiles, kpi_values, month_start
 from .marts import (
     DIMENSIONS,
     MART_NAMES,
@@ -62,6 +63,7 @@ __all__ = [
     "grant_balances",
     "kpi_tiles",
     "kpi_values",
+    "month_start",
     "overage_revenue_mart",
     "overage_totals",
     "search_accounts",

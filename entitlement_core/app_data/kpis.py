@@ -10,7 +10,7 @@ import polars as pl
 
 from .marts import ACTIVE_STATUSES, NO_FILTERS, Filters
 
-__all__ = ["Kpi", "kpi_tiles", "kpi_values"]
+__all__ = ["Kpi", "kpi_tiles", "kpi_values", "month_start"]
 
 # -- overview KPIs ---------------------------------------------------------------
 
@@ -44,7 +44,8 @@ class Kpi:
         return f"{change:+,.0f}"
 
 
-def _month_start(as_of: dt.datetime) -> dt.datetime:
+def month_start(as_of: dt.datetime) -> dt.datetime:
+    """The first moment of the as-of moment's calendar month: the SLA figure counts from there."""
     return as_of.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
@@ -75,7 +76,7 @@ def kpi_values(
     }
     if milestones is not None:
         month = filters.apply(milestones).filter(
-            pl.col("started_at").is_between(_month_start(as_of), as_of, closed="both")
+            pl.col("started_at").is_between(month_start(as_of), as_of, closed="both")
         )
         met = int((month["status"] == "met").sum())
         violated = int((month["status"] == "violated").sum())

@@ -152,7 +152,13 @@ def _util_args(settings: Settings) -> dict[str, Any]:
     return {"thresholds": settings.thresholds, "burn_window_days": settings.burn_window_days}
 
 
-def _milestones(tables: Tables, as_of: dt.datetime, settings: Settings, **_: Any) -> pl.DataFrame:
+def _milestones(
+    tables: Tables,
+    as_of: dt.datetime,
+    settings: Settings,
+    started_from: dt.datetime | None = None,
+    **_: Any,
+) -> pl.DataFrame:
     from ..sla import milestone_instances
 
     keep = (
@@ -172,7 +178,9 @@ def _milestones(tables: Tables, as_of: dt.datetime, settings: Settings, **_: Any
         "status",
         "margin_minutes",
     )
-    inst = milestone_instances(tables, as_of=as_of, at_risk_fraction=settings.at_risk_fraction)
+    inst = milestone_instances(
+        tables, as_of=as_of, at_risk_fraction=settings.at_risk_fraction, started_from=started_from
+    )
     return _collect(inst.select(keep))
 
 
@@ -223,7 +231,8 @@ def build_mart(
     """A page's mart as of a moment, collected, with the filter dimensions attached.
 
     ``params`` go to the mart (``within_days`` for ``renewals``; ``plan`` and
-    ``usage_type`` for ``overage_revenue``, whose grain is the account).
+    ``usage_type`` for ``overage_revenue``, whose grain is the account;
+    ``started_from`` for ``milestones``: only instances started since).
     """
     if name not in _BUILDERS:
         raise KeyError(f"unknown mart {name!r}; known: {', '.join(MART_NAMES)}")

@@ -237,3 +237,26 @@ def test_check_password(password: str | None, expected_hash: str | None, ok: boo
 )
 def test_auth_mode(oidc: bool, digest: str | None, mode: str) -> None:
     assert auth.auth_mode(has_oidc=oidc, admin_password_sha256=digest) == mode
+
+
+def test_the_previous_months_milestones_alone_give_the_same_sla_figure(demo_db) -> None:
+    """The overview measures only the month's milestones 30 days earlier: the figure must not change."""
+    from entitlement_core.staging import load_tables
+    from entitlement_core.store import Store
+
+    with Store(demo_db, read_only=True) as store:
+        tables = load_tables(store).collect_all()
+    settings = Settings()
+    previous = app_data.as_of_moment(dt.date(2026, 4, 20))
+    since = app_data.month_start(previous)
+    full = app_data.build_mart("milestones", tables, as_of=previous, settings=settings)
+    month = app_data.build_mart("milestones", tables, as_of=previous, settings=settings, started_from=since)
+    assert month.height > 0 and month["started_at"].min() >= since
+    key = ["case_id", "milestone", "started_at"]
+    assert month.sort(key).equals(full.filter(pl.col("started_at") >= since).sort(key))
+    figures = [
+        app_data.kpi_values(util=FRAME, unmatched=None, milestones=m, renewals=None, as_of=previous)
+        for m in (full, month)
+    ]
+    assert figures[0]["sla_compliance"] is not None
+    assert figures[0]["sla_compliance"] == figures[1]["sla_compliance"]

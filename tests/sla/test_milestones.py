@@ -275,3 +275,9 @@ def test_no_cases_gives_an_empty_typed_frame() -> None:
 def test_as_of_must_be_timezone_aware() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         milestone_instances(world({"case_id": ["c1"]}), as_of=dt.datetime(2026, 6, 15, 12))
+
+
+def test_started_from_must_be_timezone_aware() -> None:
+    aware = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    with pytest.raises(ValueError, match="started_from"):
+        milestone_instances(Tables.from_frames(), as_of=aware, started_from=aware.replace(tzinfo=None))
