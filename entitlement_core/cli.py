@@ -202,6 +202,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings(db_path=args.db)
         with Store(settings.db_path) as store:
+            if args.command != "demo" and store.demo_build_unfinished():
+                print(
+                    f"warning: the demo build in {store.path} did not finish; its data is partial "
+                    "(run `demo` again)",
+                    file=sys.stderr,
+                )
             return int(args.run(args, store))
     except ProblemsError as exc:
         for problem in exc.problems:

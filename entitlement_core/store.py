@@ -221,6 +221,14 @@ class Store:
         value = scalar(self.con, "SELECT value FROM store_meta WHERE key = 'data_version'")
         return int(value) if value is not None else 0
 
+    def mark_demo_build(self, con: duckdb.DuckDBPyConnection, *, finished: bool) -> None:
+        """Record (inside the caller's transaction) that a demo build started or finished."""
+        self._set_meta(con, "demo_build", "finished" if finished else "started")
+
+    def demo_build_unfinished(self) -> bool:
+        """True when a demo build started here and never finished (the process stopped midway)."""
+        return scalar(self.con, "SELECT value FROM store_meta WHERE key = 'demo_build'") == "started"
+
     # -- reads ----------------------------------------------------------
     def table(self, name: str, columns: Sequence[str] | None = None) -> pl.DataFrame:
         """A whole native table as a Polars frame (typed as in the schema)."""

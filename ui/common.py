@@ -43,10 +43,14 @@ _BUILD_LOCK = threading.Lock()
 
 @dataclass
 class Database:
-    """The open store and whether the app created its file (then it builds the demo)."""
+    """The open store and whether the app builds the demo there.
+
+    It does when it created the file, or when a demo build there never
+    finished (the server stopped midway).
+    """
 
     store: Store
-    is_new: bool
+    needs_demo: bool
     demo_built: bool = False
 
 
@@ -72,7 +76,8 @@ def settings() -> Settings:
 @st.cache_resource(show_spinner=False)
 def _database(path: str) -> Database:
     is_new = path != ":memory:" and not Path(path).exists()
-    return Database(Store(path), is_new)
+    store = Store(path)
+    return Database(store, is_new or store.demo_build_unfinished())
 
 
 def db_path() -> str:
@@ -94,7 +99,7 @@ def ensure_database() -> None:
             icon=":material/error:",
         )
         st.stop()
-    if not db.is_new or db.demo_built:
+    if not db.needs_demo or db.demo_built:
         return
     with _BUILD_LOCK:
         if db.demo_built:

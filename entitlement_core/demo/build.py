@@ -106,7 +106,9 @@ def build_demo(
     All rows of every native table are deleted, then the demo is appended
     chunk by chunk, each chunk committed on its own so memory stays bounded at
     any size; the data version is bumped once at the end, so caches keyed on
-    it refresh when the build is complete. (The demo replaces a database's
+    it refresh when the build is complete. A build that stops midway leaves
+    :meth:`Store.demo_build_unfinished <entitlement_core.store.Store.demo_build_unfinished>`
+    true: the app builds the demo again, the command line warns. (The demo replaces a database's
     content: it is for demo and benchmark databases, not for real data.)
 
     Parameters
@@ -140,6 +142,8 @@ def build_demo(
     counts = dict.fromkeys(IMPORT_ORDER, 0)
     with store.transaction() as con:
         store.clear(con)
+        # Chunks commit one by one: a build that stops midway must be told apart from a finished one.
+        store.mark_demo_build(con, finished=False)
     # One transaction per chunk keeps memory bounded at any size (DuckDB holds an
     # open transaction's rows in memory: 3.3 GB at 10M cases in one, 0.6 GB in chunks).
     for name, frame in generate_demo(options, progress):
@@ -147,5 +151,6 @@ def build_demo(
             store.append(con, name, frame)
         counts[name] += frame.height
     with store.transaction() as con:
+        store.mark_demo_build(con, finished=True)
         store.bump_data_version(con)
     return DemoSummary(options=options, counts=counts, elapsed_seconds=time.perf_counter() - started)

@@ -113,6 +113,27 @@ def test_app_builds_the_demo_when_the_database_is_missing(app: Callable, tmp_pat
     assert _metrics(at)["Active entitlements"] not in ("0", "—")
 
 
+def test_app_builds_the_demo_again_when_a_build_stopped_midway(app: Callable, tmp_path: Path) -> None:
+    from entitlement_core.demo import build_demo
+
+    path = tmp_path / "partial.duckdb"
+
+    def stop(done: int, total: int, message: str) -> None:
+        if message.startswith("cases") and done < total:
+            raise KeyboardInterrupt
+
+    with Store(path) as store:
+        with pytest.raises(KeyboardInterrupt):
+            build_demo(store, cases=3000, seed=3, today=dt.date(2026, 6, 30), chunk_size=1000, progress=stop)
+        assert store.demo_build_unfinished()
+    at = app(path, env={"ENTITLEMENTS_DEMO_CASES": "400"})
+    _no_exception(at)
+    # The app keeps its connection open: one more of the same kind (not read-only) is allowed.
+    with Store(path) as store:
+        assert not store.demo_build_unfinished()
+        assert store.count("cases") == 400
+
+
 # -- admin --------------------------------------------------------------------------
 
 
