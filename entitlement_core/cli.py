@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from .asof import AsOf
 from .problems import ProblemsError
 from .settings import load_settings
 from .store import Store, StoreError
@@ -21,26 +22,31 @@ from .store import Store, StoreError
 __all__ = ["main", "parse_as_of"]
 
 
-def parse_as_of(text: str | None, *, now: dt.datetime | None = None) -> dt.datetime:
-    """The as-of moment: an ISO timestamp (UTC unless it names an offset), or a date
-    meaning the end of that day in UTC; default now.
+def parse_as_of(text: str | None, *, now: dt.datetime | None = None) -> AsOf:
+    """The as-of value of ``--as-of`` (DOMAIN.md "Consumption rules" 6).
 
-    >>> parse_as_of("2026-06-01").isoformat()
-    '2026-06-01T23:59:59.999999+00:00'
+    An ISO 8601 timestamp is one moment for everyone (UTC unless it names an
+    offset); a date (``YYYY-MM-DD``) means the end of that day in each
+    entitlement's own time zone (for milestones, their business hours'
+    zone); nothing means now, the current moment.
+
+    >>> parse_as_of("2026-06-01")
+    AsOf(moment=None, day=datetime.date(2026, 6, 1))
+    >>> str(parse_as_of("2026-06-01T14:40:00Z"))
+    '2026-06-01T14:40:00+00:00'
     """
     if text is None:
-        return now or dt.datetime.now(dt.UTC)
+        return AsOf.at(now or dt.datetime.now(dt.UTC))
     text = text.strip()
     try:
         if len(text) == 10:
-            day = dt.date.fromisoformat(text)
-            return dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
+            return AsOf.on(dt.date.fromisoformat(text))
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"--as-of {text!r} is not a date (YYYY-MM-DD) or ISO 8601 timestamp"
         ) from None
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+    return AsOf.at(moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment)
 
 
 class _Progress:
@@ -119,7 +125,7 @@ def _cmd_validate(args: argparse.Namespace, store: Store) -> int:
 def _cmd_renew(args: argparse.Namespace, store: Store) -> int:
     import getpass
 
-    from .renewal import apply_renewals, plan_renewals
+    from .renewals import apply_renewals, plan_renewals
     from .staging import load_tables
 
     plan = plan_renewals(load_tables(store), as_of=args.as_of, due_within_days=args.due_within)
@@ -171,7 +177,8 @@ def _parser() -> argparse.ArgumentParser:
         type=parse_as_of,
         default=None,
         metavar="TIMESTAMP",
-        help="as-of moment (ISO 8601; a date means the end of that day, UTC; default now)",
+        help="as-of moment: an ISO 8601 timestamp (one moment, UTC unless it names an offset), or a date "
+        "(the end of that day in each entitlement's time zone); default now",
     )
     rep.add_argument("--out", metavar="FILE", help="output file, or - for standard output (default -)")
     rep.add_argument("--format", choices=["csv", "parquet", "json"], default="csv")
@@ -185,7 +192,11 @@ def _parser() -> argparse.ArgumentParser:
         "--due-within", type=int, required=True, metavar="DAYS", help="renew terms ending within DAYS"
     )
     ren.add_argument(
-        "--as-of", type=parse_as_of, default=None, metavar="TIMESTAMP", help="as-of moment (default now)"
+        "--as-of",
+        type=parse_as_of,
+        default=None,
+        metavar="TIMESTAMP",
+        help="as-of moment or date (as for report; default now)",
     )
     ren.add_argument("--dry-run", action="store_true", help="print what would be done; change nothing")
     ren.set_defaults(run=_cmd_renew)

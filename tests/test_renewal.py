@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from entitlement_core.cli import main
-from entitlement_core.renewal import apply_renewals, plan_renewals
+from entitlement_core.renewals import apply_renewals, plan_renewals
 from entitlement_core.staging import load_tables
 from entitlement_core.store import Store
 

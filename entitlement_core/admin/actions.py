@@ -1,6 +1,6 @@
 """The admin actions: create and edit entitlements; record cases and time entries.
 
-Renewals are in :mod:`.renewal` (the renewal run's rules).
+Renewals are in :mod:`entitlement_core.renewals` (the renewal run's rules).
 """
 
 from __future__ import annotations

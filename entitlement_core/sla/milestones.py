@@ -23,7 +23,9 @@ Rules, in the order they apply
    24x7. An id with no ``business_hours`` row is measured 24x7 too (the
    validator reports the dangling reference).
 5. As of ``as_of``: an instance started later does not exist yet; a
-   completion later has not happened yet (the instance is open).
+   completion later has not happened yet (the instance is open). An as-of
+   date means the end of that day in the zone of the instance's business
+   hours (UTC for 24x7): each instance is measured as of its own moment.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ import datetime as dt
 
 import polars as pl
 
+from ..asof import AsOf, AsOfLike, as_of_value
 from ..staging import Tables
+from ..usage.terms import known_zones
 from .business_time import BusinessCalendars
 from .status import STATUS_ORDER, milestone_status
 
@@ -235,29 +239,43 @@ def _derived(context: pl.LazyFrame, tables: Tables) -> pl.LazyFrame:
     return pl.concat(parts)
 
 
+def _with_as_of(instances: pl.LazyFrame, tables: Tables, as_of: AsOf) -> pl.LazyFrame:
+    """``_as_of_at``: each instance's as-of moment, in its business hours' zone (UTC for 24x7)."""
+    zones = tables.business_hours.select("business_hours_id", "timezone").collect()
+    table = as_of.zone_table(known_zones(tables))
+    moments = zones.join(table, on="timezone", how="inner").select("business_hours_id", "as_of_at")
+    utc = table.filter(pl.col("timezone") == "UTC").get_column("as_of_at")[0]
+    return (
+        instances.join(moments.lazy(), on="business_hours_id", how="left")
+        .with_columns(pl.col("as_of_at").fill_null(utc).alias("_as_of_at"))
+        .drop("as_of_at")
+    )
+
+
 def _measure(
     pending: pl.DataFrame,
     tables: Tables,
     *,
-    as_of: dt.datetime,
+    as_of: AsOf,
     at_risk_fraction: float,
 ) -> pl.DataFrame:
-    """Add ``target_at``, ``elapsed_minutes``, the warning window, status and margin."""
+    """Add ``target_at``, ``elapsed_minutes``, the warning window, status and margin.
+
+    ``pending`` carries ``_as_of_at``, each instance's as-of moment.
+    """
     ids = pending["business_hours_id"].drop_nulls().unique().to_list()
     # Completions are never before starts in valid data; taking both guards against bad rows.
     earliest: dt.datetime = pl.concat([pending["started_at"], pending["completed_at"]]).min()  # type: ignore[assignment]
     calendars = BusinessCalendars.covering(
         tables.business_hours,
         tables.holidays,
-        first_at=min(earliest, as_of),
-        last_at=as_of,
+        first_at=min(earliest, as_of.earliest),
+        last_at=as_of.latest,
         horizon_minutes=float(pending["target_minutes"].max() or 0),  # type: ignore[arg-type]
         calendar_ids=ids,
     )
     calendar = pending["business_hours_id"]
-    until = pending.select(
-        pl.coalesce("completed_at", pl.lit(as_of).cast(pl.Datetime("us", "UTC")))
-    ).to_series()
+    until = pending.select(pl.coalesce("completed_at", "_as_of_at")).to_series()
     return pending.with_columns(
         calendars.add_minutes(calendar, pending["started_at"], pending["target_minutes"]).alias("target_at"),
         calendars.minutes_between(calendar, pending["started_at"], until).alias("elapsed_minutes"),
@@ -265,7 +283,7 @@ def _measure(
             pl.col("warning_minutes").cast(pl.Float64), pl.col("target_minutes") * at_risk_fraction
         ).alias("warning_minutes"),
     ).with_columns(
-        milestone_status(as_of).alias("status"),
+        milestone_status(pl.col("_as_of_at")).alias("status"),
         (pl.col("target_minutes") - pl.col("elapsed_minutes")).alias("margin_minutes"),
     )
 
@@ -273,7 +291,7 @@ def _measure(
 def milestone_instances(
     tables: Tables,
     *,
-    as_of: dt.datetime,
+    as_of: AsOfLike,
     at_risk_fraction: float = 0.25,
     started_from: dt.datetime | None = None,
 ) -> pl.LazyFrame:
@@ -287,8 +305,9 @@ def milestone_instances(
     tables
         The native tables.
     as_of
-        The moment measured at (timezone-aware). Instances started after it
-        are left out; completions after it are treated as open (null
+        The moment measured at (timezone-aware), or a date: the end of that
+        day in each instance's business-hours zone. Instances started after
+        it are left out; completions after it are treated as open (null
         ``completed_at``).
     at_risk_fraction
         Warning window as a fraction of the target, where the target has no
@@ -311,9 +330,8 @@ def milestone_instances(
     = 25% -> ``at_risk``; as of exactly ``target_at`` -> ``at_risk``; one
     minute later -> ``violated``. Completed exactly at ``target_at`` -> ``met``.
     """
-    if as_of.tzinfo is None:
-        raise ValueError("as_of must be timezone-aware (UTC)")
-    as_of_at = pl.lit(as_of).cast(pl.Datetime("us", "UTC"))
+    as_of = as_of_value(as_of)
+    as_of_at = pl.col("_as_of_at")
     started = pl.col("started_at") <= as_of_at
     if started_from is not None:
         if started_from.tzinfo is None:
@@ -321,7 +339,11 @@ def milestone_instances(
         started = started & (pl.col("started_at") >= pl.lit(started_from).cast(pl.Datetime("us", "UTC")))
     context = _case_context(tables)
     pending = (
-        pl.concat([_imported(context, tables), _derived(context, tables)], how="diagonal_relaxed")
+        _with_as_of(
+            pl.concat([_imported(context, tables), _derived(context, tables)], how="diagonal_relaxed"),
+            tables,
+            as_of,
+        )
         .filter(started)
         .with_columns(pl.when(pl.col("completed_at") <= as_of_at).then("completed_at").alias("completed_at"))
         .with_columns(

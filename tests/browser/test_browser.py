@@ -76,6 +76,7 @@ def _free_port() -> int:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     """A demo database, the renewals the core computes on it, and the app serving it."""
     from entitlement_core.app_data import as_of_moment
+
     from entitlement_core.demo import build_demo
     from entitlement_core.settings import Settings
     from entitlement_core.staging import load_tables
