@@ -38,7 +38,7 @@ from .asof import AsOf, AsOfLike, as_of_value
 from .kernels import run_local
 from .kernels.consumption import CONSUMPTION, Consumption
 from .kernels.ledger import CASE_COLUMNS, EVENT_COLUMNS, UsageContext, event_units, ledger_units
-from .kernels.rows import CAP_REACHED, DRAWDOWN_DEMAND, OVERAGE_UNITS
+from .kernels.rows import CAP_REACHED, DRAWDOWN_DEMAND, OVERAGE_UNITS, DrawdownContext
 from .kernels.zones import DayTable
 from .settings import Settings
 from .staging import Tables
@@ -179,18 +179,21 @@ class Basis:
         """The grant drawdown of every entitlement with grants rows."""
         return self.once("grants", self._grants)
 
-    def _grants(self) -> GrantDrawdown:
+    def drawdown_inputs(self) -> tuple[pl.DataFrame, DrawdownContext, pl.LazyFrame] | None:
+        """What the grant drawdown draws: the effective grants of the entitlements with grants rows
+        (keyed), the demand kernel's context (keys, segment moments) and their units (own resource
+        from the ledger, metered resources from the usage events). None when no entitlement has grants.
+        """
         rows = self.tables.grants.collect(engine="in-memory")
         terms = self.terms.join(rows.select("entitlement_id").unique(), on="entitlement_id", how="semi")
         if rows.height == 0 or terms.height == 0:
-            empty = pos.empty_drawdown()
-            return GrantDrawdown(*empty)
+            return None
+        facts = terms.lazy().select("entitlement_id", "usage_type", "cap", "start_utc", "end_utc", "as_of_at")
         effective = (
-            effective_grants(rows.lazy(), terms.lazy().select(
-                "entitlement_id", "usage_type", "cap", "start_utc", "end_utc", "as_of_at"))
+            effective_grants(rows.lazy(), facts)
             .join(terms.lazy().select("entitlement_id", "_ent"), on="entitlement_id", how="inner")
             .collect(engine="in-memory")
-        )  # fmt: skip
+        )
         keyed, context = drawdown_context(effective)
         chosen = terms.get_column("_ent").implode()
         own = (
@@ -202,9 +205,16 @@ class Basis:
         events = self.once("events", lambda: self.tables.usage_events.select(EVENT_COLUMNS).collect())
         metered = event_units(events, self.context).filter(pl.col("_ent").is_in(chosen))
         used = pl.concat([own, metered.select("_ent", "resource", "consumed_at", "quantity")])
+        return keyed, context, used
+
+    def _grants(self) -> GrantDrawdown:
+        inputs = self.drawdown_inputs()
+        if inputs is None:
+            return GrantDrawdown(*pos.empty_drawdown())
+        keyed, context, used = inputs
         demand = run_local(DRAWDOWN_DEMAND, used, context, self.as_of)
         per_grant, per_key = draw(keyed, context, demand)
-        ids = terms.select("entitlement_id", "_ent")
+        ids = self.terms.select("entitlement_id", "_ent")
         return GrantDrawdown(per_grant.join(ids, on="entitlement_id"), per_key.join(ids, on="entitlement_id"))
 
     @property

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import polars as pl
 
-__all__ = ["PROJECTION_DECIMALS", "in_units", "money", "projection", "ratio"]
+__all__ = ["PROJECTION_DECIMALS", "in_units", "money", "projected", "projection", "ratio"]
 
 #: Decimals shown for projected quantities (projected at end, shortfall, annual usage).
 PROJECTION_DECIMALS = 6
@@ -38,9 +38,14 @@ def ratio(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
     return _f(numerator) / _f(denominator)
 
 
+def projected(value: pl.Expr) -> pl.Expr:
+    """A projected quantity as shown: to :data:`PROJECTION_DECIMALS` decimals."""
+    return value.round(PROJECTION_DECIMALS)
+
+
 def projection(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
-    """A projected quantity, shown to :data:`PROJECTION_DECIMALS` decimals."""
-    return ratio(numerator, denominator).round(PROJECTION_DECIMALS)
+    """A projected quantity (one division of exact values), shown to :data:`PROJECTION_DECIMALS` decimals."""
+    return projected(ratio(numerator, denominator))
 
 
 def money(value: str | pl.Expr) -> pl.Expr:

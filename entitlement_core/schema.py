@@ -23,14 +23,17 @@ __all__ = [
     "table_spec",
 ]
 
-LogicalType = Literal["text", "int", "float", "bool", "date", "timestamp", "hhmm"]
+LogicalType = Literal["text", "int", "float", "decimal", "bool", "date", "timestamp", "hhmm"]
 
 #: How each logical type is stored. Timestamps are UTC instants; ``hhmm`` is a
-#: local wall-clock time of a weekly schedule, ``HH:MM`` with ``24:00`` allowed.
+#: local wall-clock time of a weekly schedule, ``HH:MM`` with ``24:00`` allowed;
+#: ``decimal`` is an exact number (money, and grant and metered quantities, which
+#: may be money) with 6 decimals, below 10^12.
 DUCKDB_TYPES: dict[str, str] = {
     "text": "VARCHAR",
     "int": "BIGINT",
     "float": "DOUBLE",
+    "decimal": "DECIMAL(18,6)",
     "bool": "BOOLEAN",
     "date": "DATE",
     "timestamp": "TIMESTAMPTZ",
@@ -154,8 +157,8 @@ _SPECS: tuple[TableSpec, ...] = (
             _c("plan", required=True),
             _c("usage_type", required=True, choices=USAGE_TYPES),
             _c("cap", "float", minimum=0),
-            _c("annual_price", "float", minimum=0),
-            _c("overage_rate", "float", minimum=0),
+            _c("annual_price", "decimal", minimum=0),
+            _c("overage_rate", "decimal", minimum=0),
             _c("rollover_pct", "float", minimum=0),
             _c("rollover_max", "float", minimum=0),
             _c("near_limit_pct", "float", minimum=0),
@@ -306,12 +309,12 @@ _SPECS: tuple[TableSpec, ...] = (
             _c("grant_id", required=True),
             _c("entitlement_id", required=True),
             _c("resource", required=True),
-            _c("quantity", "float", required=True, minimum=0),
+            _c("quantity", "decimal", required=True, minimum=0),
             _c("effective_from", "timestamp", required=True),
             _c("expires_at", "timestamp"),
             _c("kind", required=True, choices=GRANT_KINDS),
             _c("priority", "int", default=None),
-            _c("unit_rate", "float", minimum=0),
+            _c("unit_rate", "decimal", minimum=0),
             _c("source_grant_id"),
         ),
         key=("grant_id",),
@@ -331,7 +334,7 @@ _SPECS: tuple[TableSpec, ...] = (
             _c("entitlement_id"),
             _c("resource", required=True),
             _c("occurred_at", "timestamp", required=True),
-            _c("quantity", "float", required=True, minimum=0),
+            _c("quantity", "decimal", required=True, minimum=0),
         ),
         key=("event_id",),
         foreign_keys=(

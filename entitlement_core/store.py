@@ -114,8 +114,17 @@ def _sync_tables(con: duckdb.DuckDBPyConnection) -> None:
             )
 
 
+def _v3(con: duckdb.DuckDBPyConnection) -> None:
+    """Money (and grant and metered quantities) stored exactly: DOUBLE columns become DECIMAL(18,6)."""
+    _sync_tables(con)
+    for spec in TABLES.values():
+        for col in spec.columns:
+            if col.type == "decimal":
+                con.execute(f'ALTER TABLE "{spec.name}" ALTER "{col.name}" TYPE {DUCKDB_TYPES["decimal"]}')
+
+
 #: Forward migrations: index i upgrades a database from version i to i + 1.
-MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (_v1, _v2)
+MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (_v1, _v2, _v3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -119,6 +119,9 @@ def parse_column(col: ColumnSpec, e: pl.Expr) -> pl.Expr:
     if t == "float":
         f = e.cast(pl.Float64, strict=False)
         return pl.when(f.is_finite()).then(f)
+    if t == "decimal":
+        # Parsed from the text itself: 149.99 stays 149.99 (no binary float on the way).
+        return e.str.strip_chars().str.strip_prefix("+").cast(pl.Decimal(18, 6), strict=False)
     if t == "bool":
         low = e.str.to_lowercase()
         return (
@@ -140,6 +143,7 @@ def parse_column(col: ColumnSpec, e: pl.Expr) -> pl.Expr:
 _EXPECT = {
     "int": "a whole number",
     "float": "a number",
+    "decimal": "an exact number below 10^12 (at most 6 decimals are kept)",
     "bool": "true/false/1/0",
     "date": "a date YYYY-MM-DD",
     "timestamp": "an ISO 8601 timestamp",

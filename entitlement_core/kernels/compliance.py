@@ -106,6 +106,7 @@ def margins_kernel(instances: Frame, context: SlaContext | None = None, as_of: A
         .filter(pl.col("status").is_in(["met", "violated"]) & pl.col("margin_minutes").is_not_null())
         .with_columns(
             pl.col("started_at").dt.date().dt.truncate("1w").alias("week_start_date"),
+            # The histogram's bins are whole business seconds: the nearest one.
             (pl.col("margin_minutes") * 60).round(0).cast(pl.Int64).alias("margin_seconds"),
         )
         .group_by(*GROUP_KEYS, "week_start_date", "status", "margin_seconds")

@@ -63,26 +63,37 @@ class Consumption:
     totals: pl.DataFrame
 
 
+_DAY_BITS = 21  # days since 1970 in [-2^20, 2^20): 1900-2199 and far beyond
+
+
 def kernel(units: Frame, context: UsageContext, as_of: Any = None) -> pl.DataFrame:
     """Sums of a slice of ledger units per (entitlement, local day)."""
-    window = context.terms.lazy().select("_ent", "window_start_date")
+    # One integer key per (entitlement, day): cheaper to group by than two columns.
+    day = pl.col("consumed_date").cast(pl.Int32).cast(pl.Int64)
+    key = pl.col("_ent").cast(pl.Int64) * (1 << _DAY_BITS) + day + (1 << (_DAY_BITS - 1))
+    # ``_ent`` numbers the context's entitlements in order: a per-entitlement value is a lookup, not a join.
+    window_start = pl.lit(context.terms.get_column("window_start_date")).gather(pl.col("_ent"))
     grouped = (
         units.lazy()
-        .group_by("_ent", "consumed_date")
+        .group_by(key.alias("_key"))
         .agg(
             pl.len().cast(pl.Int64).alias("units"),
             pl.col("quantity").sum(),
             (pl.col("is_case") & pl.col("is_deleted")).sum().cast(pl.Int64).alias("deleted_units"),
         )
-        # The window is a range of days: decided per day, after grouping (far fewer rows).
-        .join(window, on="_ent", how="left")
         .with_columns(
-            pl.when(pl.col("consumed_date") >= pl.col("window_start_date"))
+            (pl.col("_key") // (1 << _DAY_BITS)).alias("_ent"),
+            ((pl.col("_key") % (1 << _DAY_BITS)) - (1 << (_DAY_BITS - 1))).cast(pl.Int32).cast(pl.Date)
+            .alias("consumed_date"),
+        )
+        .with_columns(
+            # The window is a range of days: decided per day, after grouping (far fewer rows).
+            pl.when(pl.col("consumed_date") >= window_start)
             .then(pl.col("quantity"))
             .otherwise(pl.lit(0).cast(QUANTITY))
             .alias("window_quantity")
         )
-    )
+    )  # fmt: skip
     return conform_partial(grouped.collect(), DAILY_SCHEMA)
 
 

@@ -118,9 +118,10 @@ def consumption_moment(on_closed: pl.Expr | None = None) -> pl.Expr:
 
 
 def _guess_day(ts: str) -> pl.Expr:
-    """The term's start day plus whole days since its UTC start: within a day of the local day."""
-    whole_days = (pl.col(ts) - pl.col("start_utc")).dt.total_microseconds() // DAY_US
-    return pl.col("start_date") + pl.duration(days=whole_days)
+    """The term's start day plus whole days since its UTC start (days since 1970-01-01): within a day
+    of the local day. Integer arithmetic on microseconds, no calendar."""
+    start_day = pl.col("start_date").cast(pl.Int64)
+    return start_day + (pl.col(ts).dt.epoch("us") - pl.col("start_utc").dt.epoch("us")) // DAY_US
 
 
 def case_units(cases: pl.DataFrame | pl.LazyFrame, context: UsageContext) -> pl.LazyFrame:

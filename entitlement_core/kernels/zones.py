@@ -107,18 +107,18 @@ class DayTable:
     def local_day(self, ts: pl.Expr, zone_code: pl.Expr, guess: pl.Expr) -> pl.Expr:
         """The local calendar day of UTC timestamp ``ts`` in zone ``zone_code``.
 
-        ``guess`` (a Date) must be within one day of the answer; e.g. a term's
-        ``start_date`` plus the whole days elapsed since ``start_utc``, which
-        DST changes put off by at most one day.
+        ``guess`` (a Date, or an integer day number since 1970-01-01) must be
+        within one day of the answer; e.g. a term's ``start_date`` plus the
+        whole days elapsed since ``start_utc``, which DST changes put off by
+        at most one day. Integer arithmetic and two array lookups per row.
         """
         first = (self.first - _EPOCH).days
         us = ts.dt.epoch("us")
         offset = (guess.cast(pl.Int64) - first).clip(0, self.width - 2)
         at = zone_code.cast(pl.Int64) * self.width + offset
         table = pl.lit(self.midnights)
-        lo, hi = table.gather(at), table.gather(at + 1)
-        day = offset - (us < lo).cast(pl.Int64) + (us >= hi).cast(pl.Int64) + first
-        return day.cast(pl.Int32).cast(pl.Date)
+        day = offset - (us < table.gather(at)).cast(pl.Int64) + (us >= table.gather(at + 1)).cast(pl.Int64)
+        return (day + first).cast(pl.Int32).cast(pl.Date)
 
     def day_start(self, day: pl.Expr, zone_code: pl.Expr) -> pl.Expr:
         """The UTC instant (µs since the epoch) local day ``day`` begins in zone ``zone_code``."""

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..display import PROJECTION_DECIMALS, projection, ratio
+from ..display import projected, projection, ratio
 from ..kernels.ledger import QUANTITY
 
 __all__ = [
@@ -75,7 +75,7 @@ def projected_annual_usage() -> pl.Expr:
     """The larger of the two annual projections (null when neither is known), in the entitlement's unit."""
     (bn, bd), (sn, sd) = annual()
     f = pl.col("factor")
-    return pl.max_horizontal(ratio(bn, bd * f), ratio(sn, sd * f)).round(PROJECTION_DECIMALS)
+    return projected(pl.max_horizontal(ratio(bn, bd * f), ratio(sn, sd * f)))
 
 
 def projected_over_cap() -> pl.Expr:

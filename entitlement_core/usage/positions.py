@@ -149,8 +149,8 @@ def reached_selection(frame: pl.DataFrame) -> pl.DataFrame:
 
 def with_cap_reached(frame: pl.DataFrame, reached: pl.DataFrame, days: DayTable) -> pl.DataFrame:
     """``reached_at`` and ``cap_reached_date`` (its local day; ``start_date`` for a cap of 0)."""
-    whole_days = (pl.col("reached_at") - pl.col("start_utc")).dt.total_microseconds() // DAY_US
-    guess = pl.col("start_date") + pl.duration(days=whole_days)
+    whole_days = (pl.col("reached_at").dt.epoch("us") - pl.col("start_utc").dt.epoch("us")) // DAY_US
+    guess = pl.col("start_date").cast(pl.Int64) + whole_days
     return (
         frame.join(reached, on="_ent", how="left")
         .with_columns(days.local_day(pl.col("reached_at"), pl.col("_zone"), guess).alias("_reached_date"))
