@@ -80,7 +80,7 @@ def excel_safe(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _json_ready(frame: pl.DataFrame) -> pl.DataFrame:
     schema = frame.schema.items()
-    exprs = [_iso_utc(pl.col(name), dtype).alias(name) for name, dtype in schema if isinstance(dtype, pl.Datetime)]
+    exprs = [_iso_utc(pl.col(n), t).alias(n) for n, t in schema if isinstance(t, pl.Datetime)]
     exprs += [pl.col(name).cast(pl.Float64) for name, dtype in schema if isinstance(dtype, pl.Decimal)]
     return frame.with_columns(exprs) if exprs else frame
 
