@@ -11,7 +11,8 @@ result                    grain                                                 
 :attr:`terms`             one row per entitlement: zone, UTC term bounds,       :mod:`.usage.terms`,
                           as-of moment and day, burn window, thresholds         :mod:`.usage.positions`
 :attr:`units`             one row per unit of consumption (the ledger)          :mod:`.kernels.ledger`
-:attr:`consumption`       per entitlement and local day; per entitlement        :mod:`.kernels.consumption`
+:attr:`consumption`       per entitlement and local day                         :mod:`.kernels.consumption`
+:attr:`totals`            per entitlement (the same sums, no days needed)       :mod:`.kernels.consumption`
 :attr:`grants`            per grant, per (entitlement, resource): drawdown      :mod:`.usage.grants`
 :attr:`positions`         one row per entitlement: consumed, allotment,         :mod:`.usage.positions`
                           remaining, overage, the moment the cap was reached
@@ -36,7 +37,7 @@ import polars as pl
 
 from .asof import AsOf, AsOfLike, as_of_value
 from .kernels import run_local
-from .kernels.consumption import CONSUMPTION, Consumption
+from .kernels.consumption import CONSUMPTION, TOTALS, Consumption
 from .kernels.ledger import CASE_COLUMNS, EVENT_COLUMNS, UsageContext, event_units, ledger_units
 from .kernels.rows import CAP_REACHED, DRAWDOWN_DEMAND, OVERAGE_UNITS, DrawdownContext
 from .kernels.zones import DayTable
@@ -142,11 +143,12 @@ class Basis:
     @property
     def context(self) -> UsageContext:
         """The usage kernels' context: the terms' facts and the day table."""
-        return self.once("context", lambda: UsageContext(pos.context_terms(self.terms), self.days))
+        return self.once("context", lambda: UsageContext(pos.context_terms(self.terms, self.days), self.days))
 
     @property
     def units(self) -> pl.DataFrame:
-        """The consumption ledger's units (:data:`~.kernels.ledger.UNIT_SCHEMA`), read once."""
+        """The consumption ledger's units (:data:`~.kernels.ledger.UNIT_SCHEMA` without the case and
+        time-entry ids, which the sums do not need), read once."""
         return self.once("units", self._units)
 
     def _units(self) -> pl.DataFrame:
@@ -161,18 +163,38 @@ class Basis:
         )
         # Read with the others (few rows): the grant drawdown's metered usage.
         self._memo["events"] = events
-        hours = context.terms.filter(pl.col("is_hours")).get_column("entitlement_id")
         # Time entries count on cases naming an hours entitlement: a membership test finds those few.
-        hours_cases = cases.lazy().filter(pl.col("entitlement_id").is_in(hours.implode()))
-        joined = entries.lazy().join(
-            hours_cases.select("case_id", "entitlement_id", "is_deleted"), on="case_id", how="inner"
+        hours = context.terms.filter(pl.col("is_hours")).get_column("entitlement_id").implode()
+        hours_cases = cases.lazy().filter(pl.col("entitlement_id").is_in(hours))
+        joined = (
+            entries.lazy()
+            .join(hours_cases.select("case_id", "entitlement_id", "is_deleted"), on="case_id", how="inner")
+            .collect()
         )
-        return ledger_units(cases, joined, context).collect()
+        self._memo["entry_cases"] = joined
+        # The sums need no ids and the totals no local days: the units leave them out (a few entitlements'
+        # units get ids: units_of; the per-day kernel adds the days).
+        return ledger_units(cases, joined, context, ids=False, days=False).collect()
+
+    def units_of(self, entitlements: pl.Series) -> pl.DataFrame:
+        """The units of a few entitlements (``_ent``) with their case and time-entry ids
+        (:data:`~.kernels.ledger.UNIT_SCHEMA`): the same rules, on those entitlements' rows only."""
+        chosen = entitlements.implode()
+        ids = self.context.terms.filter(pl.col("_ent").is_in(chosen)).get_column("entitlement_id").implode()
+        self.units  # noqa: B018 - reads the time entries with their cases once
+        entries = self._memo["entry_cases"].filter(pl.col("entitlement_id").is_in(ids))
+        cases = self.tables.cases.filter(pl.col("entitlement_id").is_in(ids))
+        return ledger_units(cases, entries, self.context).collect()
 
     @property
     def consumption(self) -> Consumption:
-        """Consumption per entitlement and local day, and per entitlement (the additive kernel)."""
+        """Consumption per entitlement and local day, and per entitlement (the per-day kernel)."""
         return self.once("consumption", lambda: run_local(CONSUMPTION, self.units, self.context, self.as_of))
+
+    @property
+    def totals(self) -> pl.DataFrame:
+        """Consumption per entitlement (the totals kernel: the days summed, without computing days)."""
+        return self.once("totals", lambda: run_local(TOTALS, self.units, self.context, self.as_of))
 
     @property
     def grants(self) -> GrantDrawdown:
@@ -223,7 +245,7 @@ class Basis:
         return self.once("positions", self._positions)
 
     def _positions(self) -> pl.DataFrame:
-        base = pos.positions(self.terms, self.consumption.totals, self.grants.per_key)
+        base = pos.positions(self.terms, self.totals, self.grants.per_key)
         reached = pos.reached_selection(base)
         found = run_local(CAP_REACHED, self.units, self.context.with_selected(reached), self.as_of)
         return pos.with_cap_reached(base, found, self.days)
@@ -237,7 +259,9 @@ class Basis:
         over = self.positions.filter(pl.col("overage_base") > 0).select(
             "_ent", pl.col("overage_base").alias("overage")
         )
-        return run_local(OVERAGE_UNITS, self.units, self.context.with_selected(over), self.as_of)
+        # Consumption order breaks ties by case id: those entitlements' units with their ids.
+        units = self.units_of(over.get_column("_ent"))
+        return run_local(OVERAGE_UNITS, units, self.context.with_selected(over), self.as_of)
 
     # -- milestones ---------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import subprocess
 import sys
@@ -78,11 +79,8 @@ def test_a_term_ending_on_the_as_of_date(zone, as_of, status, as_of_date) -> Non
 def test_the_end_of_the_day_is_local(zone, created, counts_as_of_june_30) -> None:
     tables = _term_ending_june_30(zone, ["2026-03-01T00:00:00Z", created])
     # A term that runs on past June 30 sees the case as of the date only when it is inside that local day.
-    longer = Tables.from_frames(
-        **{f.name: getattr(tables, f.name) for f in tables.__dataclass_fields__.values()}
-    )
-    longer = Tables(**{**longer.__dict__, "entitlements": longer.entitlements.with_columns(
-        pl.lit(dt.date(2026, 12, 31)).alias("end_date"))})  # fmt: skip
+    later = tables.entitlements.with_columns(pl.lit(dt.date(2026, 12, 31)).alias("end_date"))
+    longer = dataclasses.replace(tables, entitlements=later)
     row = _row(longer, dt.date(2026, 6, 30))
     assert row["consumed"] == (2.0 if counts_as_of_june_30 else 1.0)
 

@@ -20,7 +20,7 @@ from polars.testing import assert_frame_equal
 from entitlement_core.basis import Basis
 from entitlement_core.kernels import ANY_ROWS, WHOLE_ENTITLEMENTS, Kernel, run_local
 from entitlement_core.kernels.compliance import COUNTS, GROUP_KEYS, MARGINS, SlaContext
-from entitlement_core.kernels.consumption import CONSUMPTION
+from entitlement_core.kernels.consumption import CONSUMPTION, TOTALS
 from entitlement_core.kernels.ledger import UNIT_SCHEMA, case_units, entry_units
 from entitlement_core.kernels.rows import CAP_REACHED, DRAWDOWN_DEMAND, OVERAGE_UNITS
 from entitlement_core.settings import Settings
@@ -76,16 +76,22 @@ def check_additive(kernel: Kernel, rows: pl.DataFrame, context: object, seeds: r
 
 
 def test_every_kernel_states_its_partition_contract() -> None:
-    kernels = [CONSUMPTION, CAP_REACHED, OVERAGE_UNITS, DRAWDOWN_DEMAND, COUNTS, MARGINS]
+    kernels = [CONSUMPTION, TOTALS, CAP_REACHED, OVERAGE_UNITS, DRAWDOWN_DEMAND, COUNTS, MARGINS]
     assert {k.partition for k in kernels} <= {ANY_ROWS, WHOLE_ENTITLEMENTS}
-    assert [k.partition for k in kernels] == [ANY_ROWS, WHOLE_ENTITLEMENTS, WHOLE_ENTITLEMENTS, ANY_ROWS,
-                                              ANY_ROWS, ANY_ROWS]  # fmt: skip
+    assert [k.partition for k in kernels] == [ANY_ROWS, ANY_ROWS, WHOLE_ENTITLEMENTS, WHOLE_ENTITLEMENTS,
+                                              ANY_ROWS, ANY_ROWS, ANY_ROWS]  # fmt: skip
     assert all(k.grain for k in kernels)
 
 
 def test_the_ledger_is_a_row_local_map(basis: Basis) -> None:
     """Ledger units of slices of cases are the slices of the whole ledger (any row slice)."""
-    whole = basis.units
+    whole = basis.units_of(basis.terms["_ent"])
+    # The units the sums read: the same rows, without the ids and the cases' local days.
+    assert_frame_equal(
+        canonical(whole.drop("case_id", "time_entry_id").with_columns(
+            pl.when(pl.col("is_case")).then(None).otherwise(pl.col("consumed_date")).alias("consumed_date"))),
+        canonical(basis.units),
+    )  # fmt: skip
     cases = basis.tables.cases.collect()
     parts = [case_units(part, basis.context).collect() for part in row_slices(cases, 4, 1)]
     hours = whole.filter(~pl.col("is_case"))
@@ -99,19 +105,17 @@ def test_the_ledger_is_a_row_local_map(basis: Basis) -> None:
 
 def test_consumption_kernel_is_additive_and_local_runs_it_once(basis: Basis) -> None:
     check_additive(CONSUMPTION, basis.units, basis.context)
+    check_additive(TOTALS, basis.units, basis.context)
     local = run_local(CONSUMPTION, basis.units, basis.context, AS_OF)
     assert_frame_equal(canonical(local.daily), canonical(basis.consumption.daily))
-    # The totals are the days summed: one code path for utilization, trends and the burn-down.
-    by_day = local.daily.group_by("_ent").agg(pl.col("quantity").sum())
-    assert_frame_equal(
-        canonical(by_day), canonical(local.totals.select("_ent", pl.col("consumed").alias("quantity")))
-    )
+    # The totals utilization reads are the days summed (the per-day kernel's finish), to the unit:
+    # the window decided by the instant its first day begins equals the window decided by the day.
+    assert_frame_equal(canonical(local.totals), canonical(basis.totals))
+    assert local.daily["consumed_date"].null_count() == 0
 
 
 def test_cap_reached_kernel_takes_whole_entitlements(basis: Basis) -> None:
-    reached = pos.reached_selection(
-        pos.positions(basis.terms, basis.consumption.totals, basis.grants.per_key)
-    )
+    reached = pos.reached_selection(pos.positions(basis.terms, basis.totals, basis.grants.per_key))
     check_additive(CAP_REACHED, basis.units, basis.context.with_selected(reached))
 
 
@@ -119,9 +123,10 @@ def test_overage_kernel_takes_whole_entitlements(basis: Basis) -> None:
     over = basis.positions.filter(pl.col("overage_base") > 0).select(
         "_ent", pl.col("overage_base").alias("overage")
     )
-    check_additive(OVERAGE_UNITS, basis.units, basis.context.with_selected(over))
+    units = basis.units_of(over["_ent"])  # the listing needs the ids (ties by case)
+    check_additive(OVERAGE_UNITS, units, basis.context.with_selected(over))
     assert_frame_equal(
-        canonical(run_local(OVERAGE_UNITS, basis.units, basis.context.with_selected(over), AS_OF)),
+        canonical(run_local(OVERAGE_UNITS, units, basis.context.with_selected(over), AS_OF)),
         canonical(basis.overage_units),
     )
 

@@ -44,6 +44,7 @@ __all__ = [
     "entry_units",
     "event_units",
     "ledger_units",
+    "with_local_days",
 ]
 
 #: Exact quantities: cases, minutes, metered units and money (6 decimals, as stored).
@@ -71,6 +72,7 @@ CONTEXT_SCHEMA: dict[str, pl.DataType] = {
     "as_of_at": UTC_TS,
     "as_of_date": pl.Date(),
     "window_start_date": pl.Date(),
+    "window_start_utc": UTC_TS,
 }
 
 #: One row per unit of consumption.
@@ -124,12 +126,20 @@ def _guess_day(ts: str) -> pl.Expr:
     return start_day + (pl.col(ts).dt.epoch("us") - pl.col("start_utc").dt.epoch("us")) // DAY_US
 
 
-def case_units(cases: pl.DataFrame | pl.LazyFrame, context: UsageContext) -> pl.LazyFrame:
-    """Rules 1-3: the named cases of ``cases`` and ``none`` entitlements whose moment is in term, as units."""
+def case_units(
+    cases: pl.DataFrame | pl.LazyFrame, context: UsageContext, *, ids: bool = True, days: bool = True
+) -> pl.LazyFrame:
+    """Rules 1-3: the named cases of ``cases`` and ``none`` entitlements whose moment is in term, as units.
+
+    ``ids=False`` leaves ``case_id`` and ``time_entry_id`` out (the sums need
+    no ids; reading and carrying a million of them is the costliest part);
+    ``days=False`` leaves a case's local day null (:func:`with_local_days`
+    adds it where a day is needed).
+    """
     terms = context.terms.lazy().filter(~pl.col("is_hours"))
     named = (
         cases.lazy()
-        .select(CASE_COLUMNS)
+        .select(CASE_COLUMNS if ids else CASE_COLUMNS[1:])
         # Cases naming no entitlement drop out here (a null key matches nothing).
         .join(
             terms.select("entitlement_id", "_ent", "_zone", "on_closed", "start_date", "start_utc", "end_utc",
@@ -138,29 +148,41 @@ def case_units(cases: pl.DataFrame | pl.LazyFrame, context: UsageContext) -> pl.
             how="inner",
         )
     )  # fmt: skip
-    return (
-        named.with_columns(consumption_moment(pl.col("on_closed")).alias("consumed_at"))
-        .filter(
-            (pl.col("consumed_at") >= pl.col("start_utc"))
-            & (pl.col("consumed_at") < pl.col("end_utc"))
-            & (pl.col("consumed_at") <= pl.col("as_of_at"))
-        )
-        .select(
-            "_ent",
-            pl.lit(True).alias("is_case"),
-            "case_id",
-            pl.lit(None, dtype=pl.String).alias("time_entry_id"),
-            "consumed_at",
-            context.days.local_day(pl.col("consumed_at"), pl.col("_zone"), _guess_day("consumed_at")).alias(
-                "consumed_date"
-            ),
-            pl.lit(1, dtype=pl.Int64).cast(QUANTITY).alias("quantity"),
-            pl.col("is_deleted").fill_null(False),
-        )
+    inside = named.with_columns(consumption_moment(pl.col("on_closed")).alias("consumed_at")).filter(
+        (pl.col("consumed_at") >= pl.col("start_utc"))
+        & (pl.col("consumed_at") < pl.col("end_utc"))
+        & (pl.col("consumed_at") <= pl.col("as_of_at"))
     )
+    columns = [
+        "_ent",
+        pl.lit(True).alias("is_case"),
+        *(["case_id", pl.lit(None, dtype=pl.String).alias("time_entry_id")] if ids else []),
+        "consumed_at",
+        "consumed_date",
+        pl.lit(1, dtype=pl.Int64).cast(QUANTITY).alias("quantity"),
+        pl.col("is_deleted").fill_null(False),
+    ]
+    if not days:
+        return inside.with_columns(pl.lit(None, dtype=pl.Date).alias("consumed_date")).select(columns)
+    local_day = context.days.local_day(pl.col("consumed_at"), pl.col("_zone"), _guess_day("consumed_at"))
+    return inside.with_columns(local_day.alias("consumed_date")).select(columns)
 
 
-def entry_units(entries: pl.DataFrame | pl.LazyFrame, context: UsageContext) -> pl.LazyFrame:
+def with_local_days(units: pl.DataFrame | pl.LazyFrame, context: UsageContext) -> pl.LazyFrame:
+    """``units`` with every ``consumed_date`` set: the local day of the moment in the entitlement's zone.
+
+    The per-entitlement values come by ``_ent`` (the context's row number), not a join.
+    """
+    at = lambda c: pl.lit(context.terms.get_column(c)).gather(pl.col("_ent"))  # noqa: E731
+    since = pl.col("consumed_at").dt.epoch("us") - at("start_utc").dt.epoch("us")
+    guess = at("start_date").cast(pl.Int64) + since // DAY_US
+    day = context.days.local_day(pl.col("consumed_at"), at("_zone"), guess)
+    return units.lazy().with_columns(pl.coalesce(pl.col("consumed_date"), day).alias("consumed_date"))
+
+
+def entry_units(
+    entries: pl.DataFrame | pl.LazyFrame, context: UsageContext, *, ids: bool = True
+) -> pl.LazyFrame:
     """Rule 4: time entries on cases naming an ``hours`` entitlement, dated in term and not after as-of.
 
     ``entries`` carry their case's ``entitlement_id`` and ``is_deleted``
@@ -183,8 +205,7 @@ def entry_units(entries: pl.DataFrame | pl.LazyFrame, context: UsageContext) -> 
         .select(
             "_ent",
             pl.lit(False).alias("is_case"),
-            "case_id",
-            "time_entry_id",
+            *(["case_id", "time_entry_id"] if ids else []),
             # A time entry's moment is local midnight of its day.
             pl.from_epoch(context.days.day_start(pl.col("entry_date"), pl.col("_zone")), time_unit="us")
             .dt.replace_time_zone("UTC")
@@ -197,14 +218,21 @@ def entry_units(entries: pl.DataFrame | pl.LazyFrame, context: UsageContext) -> 
 
 
 def ledger_units(
-    cases: pl.DataFrame | pl.LazyFrame, entries: pl.DataFrame | pl.LazyFrame, context: UsageContext
+    cases: pl.DataFrame | pl.LazyFrame,
+    entries: pl.DataFrame | pl.LazyFrame,
+    context: UsageContext,
+    *,
+    ids: bool = True,
+    days: bool = True,
 ) -> pl.LazyFrame:
-    """Every unit of consumption (:data:`UNIT_SCHEMA`), in no particular order.
+    """Every unit of consumption (:data:`UNIT_SCHEMA`; without the ids when ``ids=False``, cases' days
+    null when ``days=False``), in no particular order.
 
     Grain: one row per unit: a case (quantity 1) or a time entry (quantity
     in minutes), of the entitlements of the context.
     """
-    return pl.concat([case_units(cases, context), entry_units(entries, context)], how="vertical")
+    parts = [case_units(cases, context, ids=ids, days=days), entry_units(entries, context, ids=ids)]
+    return pl.concat(parts, how="vertical")
 
 
 def event_units(events: pl.DataFrame | pl.LazyFrame, context: UsageContext) -> pl.LazyFrame:

@@ -83,10 +83,11 @@ def _identity(combined: pl.DataFrame, context: Any = None) -> pl.DataFrame:
 
 def cap_reached_kernel(units: Frame, context: UsageContext, as_of: Any = None) -> pl.DataFrame:
     """Per selected entitlement (``_ent, allotment``): the first moment its running total reached it."""
-    ordered = _selected(units, context, "allotment").select("_ent", "allotment", *ORDER, "quantity")
+    # Only the moment matters: units at the same moment reach the cap at that moment in any order.
+    ordered = _selected(units, context, "allotment").select("_ent", "allotment", "consumed_at", "quantity")
     running = pl.col("quantity").cum_sum()
     reached = (
-        consumption_order(ordered)
+        ordered.sort("_ent", "consumed_at")
         .group_by("_ent", maintain_order=True)
         .agg(pl.col("consumed_at").filter(running >= pl.col("allotment").first()).first().alias("reached_at"))
         .filter(pl.col("reached_at").is_not_null())

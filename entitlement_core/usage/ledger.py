@@ -51,7 +51,8 @@ def consumption_ledger(basis: Basis) -> pl.DataFrame:
     """
     facts = basis.terms.lazy().select("_ent", "entitlement_id", "usage_type", "factor")
     return (
-        basis.units.lazy()
+        basis.units_of(basis.terms.get_column("_ent"))
+        .lazy()
         .join(facts, on="_ent", how="inner")
         .with_columns(
             pl.when(pl.col("is_case")).then(pl.lit("case")).otherwise(pl.lit("time_entry")).alias("source"),

@@ -23,7 +23,7 @@ from __future__ import annotations
 import polars as pl
 
 from ..kernels.ledger import CONTEXT_SCHEMA, QUANTITY
-from ..kernels.zones import DAY_US, DayTable
+from ..kernels.zones import DAY_US, DayTable, local_midnight_utc
 from ..settings import Settings
 
 __all__ = [
@@ -86,9 +86,13 @@ def with_rules(terms: pl.LazyFrame, plans: pl.LazyFrame, *, settings: Settings) 
     )  # fmt: skip
 
 
-def context_terms(terms: pl.DataFrame) -> pl.DataFrame:
-    """The kernels' view of the terms (:data:`~entitlement_core.kernels.ledger.CONTEXT_SCHEMA`)."""
-    return terms.select([pl.col(name).cast(dtype) for name, dtype in CONTEXT_SCHEMA.items()])
+def context_terms(terms: pl.DataFrame, days: DayTable) -> pl.DataFrame:
+    """The kernels' view of the terms (:data:`~entitlement_core.kernels.ledger.CONTEXT_SCHEMA`), with
+    ``window_start_utc``: the instant the burn window's first day begins in the entitlement's zone."""
+    start = local_midnight_utc(pl.col("window_start_date"), pl.col("timezone"), list(days.zones))
+    return terms.with_columns(start.alias("window_start_utc")).select(
+        [pl.col(name).cast(dtype) for name, dtype in CONTEXT_SCHEMA.items()]
+    )
 
 
 def positions(terms: pl.DataFrame, totals: pl.DataFrame, per_key: pl.DataFrame) -> pl.DataFrame:

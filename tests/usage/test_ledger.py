@@ -299,7 +299,7 @@ def test_running_totals_order_by_consumption_moment_then_case():
         ],
     )
     b = basis(t, "2026-06-01")
-    units = b.units.join(b.terms.select("_ent", "entitlement_id", "factor"), on="_ent")
+    units = b.units_of(b.terms["_ent"]).join(b.terms.select("_ent", "entitlement_id", "factor"), on="_ent")
     out = consumption_order(units).with_columns(
         (pl.col("quantity").cum_sum().over("_ent") / pl.col("factor"))
         .cast(pl.Float64)
