@@ -203,6 +203,11 @@ def backtest(
     rows = backtest_predictions(
         inputs, as_of=as_of, horizons=horizons, options=options, burn_window_days=burn_window_days
     )
+    return _scores(rows, parse_horizons(horizons))
+
+
+def _scores(rows: pl.DataFrame, horizons: Sequence[int]) -> pl.DataFrame:
+    """Scores of :func:`backtest_predictions` rows, one row per (horizon, method) of the grid."""
     err = (pl.col("predicted_at_end") - pl.col("actual_at_end")).abs()
     hit = pl.col("predicted_run_out") & pl.col("ran_out")
     inside = (pl.col("actual_at_end") >= pl.col("p10") - 1e-9) & (
@@ -220,7 +225,7 @@ def backtest(
         pl.col("ran_out").sum().cast(pl.Int64).alias("ran_out"),
     )
     grid = pl.DataFrame(
-        [(h, m) for h in parse_horizons(horizons) for m in _METHODS],
+        [(h, m) for h in horizons for m in _METHODS],
         schema={"horizon_days": pl.Int64, "method": pl.String},
         orient="row",
     )

@@ -54,7 +54,7 @@ class ForecastOptions:
     min_own_days: int = 21
     band: tuple[float, float] = (0.1, 0.9)
     run_out_probability: float = 0.5
-    shrink: float = 20.0
+    shrink: float = 100.0
 
     def __post_init__(self) -> None:
         low, high = self.band

@@ -175,7 +175,7 @@ def fit_seasonality(
     *,
     span: tuple[int, int],
     enabled: bool = True,
-    shrink: float = 20.0,
+    shrink: float = 100.0,
 ) -> Seasonality:
     """Fit the factors for each profile date and build the exposure calendar.
 

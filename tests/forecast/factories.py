@@ -62,7 +62,12 @@ def every_nth(entitlement_id: str, first: str, last: str, step: int, quantity: f
     """``quantity`` on every ``step``-th day from ``first`` to ``last`` (deterministic)."""
     days = pl.date_range(day(first), day(last), interval=f"{step}d", eager=True)
     return [
-        {"entitlement_id": entitlement_id, "consumed_date": d, "quantity": quantity, "quantity_sq": quantity**2}
+        {
+            "entitlement_id": entitlement_id,
+            "consumed_date": d,
+            "quantity": quantity,
+            "quantity_sq": quantity**2,
+        }
         for d in days.to_list()
     ]
 
@@ -93,5 +98,7 @@ def cohort(n: int, per_day: float, *, plan: str = "Standard", prefix: str = "C",
     """``n`` completed 2025 terms of a plan (accounts of their own), each at ``per_day``."""
     ents = [ent(f"{prefix}{k}", start="2025-01-01", end="2025-12-31", plan=plan, account_id=f"{prefix}A{k}",
                 **more) for k in range(n)]  # fmt: skip
-    daily = [row for k in range(n) for row in steady(f"{prefix}{k}", "2025-01-01", "2025-12-31", per_day, seed=k)]
+    daily = [
+        row for k in range(n) for row in steady(f"{prefix}{k}", "2025-01-01", "2025-12-31", per_day, seed=k)
+    ]
     return ents, daily

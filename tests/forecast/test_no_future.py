@@ -15,6 +15,7 @@ from .factories import ent, inputs
 
 FIRST = dt.date(2024, 1, 1)
 SPAN_DAYS = 3 * 365
+HOURS = {"usage_type": "hours", "plan": "Hours 20", "cap": 20.0}
 ENTITLEMENTS = [
     ent("S1", start="2024-01-01", end="2024-12-31", account_id="A1"),
     ent("S2", start="2025-01-01", end="2025-12-31", account_id="A1", renewal_of="S1"),
@@ -24,9 +25,8 @@ ENTITLEMENTS = [
     ent("U1", start="2025-03-01", end="2026-02-28", account_id="A3"),
     ent("U2", start="2025-09-01", end="2026-08-31", account_id="A4"),
     ent("P1", start="2025-01-01", end="2025-12-31", account_id="A5", plan="Pro", cap=50.0),
-    ent("H1", start="2025-01-01", end="2025-12-31", account_id="A6", usage_type="hours", plan="Hours 20", cap=20.0),
-    ent("H2", start="2026-01-01", end="2026-12-31", account_id="A6", usage_type="hours", plan="Hours 20",
-        cap=20.0, renewal_of="H1"),
+    ent("H1", start="2025-01-01", end="2025-12-31", account_id="A6", **HOURS),
+    ent("H2", start="2026-01-01", end="2026-12-31", account_id="A6", renewal_of="H1", **HOURS),
 ]  # fmt: skip
 _TERMS = {e["entitlement_id"]: (e["start_date"], e["end_date"]) for e in ENTITLEMENTS}
 
@@ -39,13 +39,20 @@ def _rows(points: list[tuple[str, int, int]]) -> list[dict]:
         when = start + dt.timedelta(days=offset % ((end - start).days + 1))
         totals[(key, when)] = totals.get((key, when), 0.0) + units
     return [
-        {"entitlement_id": k, "consumed_date": d, "quantity": q, "quantity_sq": q * (1.5 if k[0] == "H" else 1)}
+        {
+            "entitlement_id": k,
+            "consumed_date": d,
+            "quantity": q,
+            "quantity_sq": q * (1.5 if k[0] == "H" else 1),
+        }
         for (k, d), q in sorted(totals.items())
     ]
 
 
 points = st.lists(
-    st.tuples(st.sampled_from(sorted(_TERMS)), st.integers(0, 364), st.integers(1, 4)), min_size=5, max_size=120
+    st.tuples(st.sampled_from(sorted(_TERMS)), st.integers(0, 364), st.integers(1, 4)),
+    min_size=5,
+    max_size=120,
 )
 
 
@@ -68,7 +75,9 @@ def test_each_target_reads_only_up_to_its_own_cutoff(before, after, cuts):
     """The backtest's case: cut-offs differ per target; the earliest must not see the later data."""
     targets = pl.DataFrame(
         {
-            "entitlement_id": [ENTITLEMENTS[k % len(ENTITLEMENTS)]["entitlement_id"] for k in range(len(cuts))],
+            "entitlement_id": [
+                ENTITLEMENTS[k % len(ENTITLEMENTS)]["entitlement_id"] for k in range(len(cuts))
+            ],
             "cutoff_date": [FIRST + dt.timedelta(days=c) for c in cuts],
         }
     )

@@ -18,7 +18,9 @@ def spread_cohort(n: int = 30, *, plan: str = "Standard", prefix: str = "C") -> 
         ent(f"{prefix}{k}", start="2025-01-01", end="2025-12-31", plan=plan, account_id=f"{prefix}A{k}")
         for k in range(n)
     ]
-    daily = [r for k in range(n) for r in steady(f"{prefix}{k}", "2025-01-01", "2025-12-31", rates[k], seed=k)]
+    daily = [
+        r for k in range(n) for r in steady(f"{prefix}{k}", "2025-01-01", "2025-12-31", rates[k], seed=k)
+    ]
     return ents, daily
 
 
@@ -51,7 +53,10 @@ def test_a_term_with_no_history_at_all_falls_back_to_its_plan_cohort():
     cohort_ents, cohort_daily = spread_cohort()
     pro_ents, pro_daily = spread_cohort(plan="Pro", prefix="P")  # another plan: not its cohort
     ents = [*cohort_ents, *pro_ents, ent("NEW", start="2026-03-01", end="2027-02-28", account_id="A9")]
-    daily = [*cohort_daily, *[{**r, "quantity": r["quantity"] * 5, "quantity_sq": r["quantity"] * 5} for r in pro_daily]]
+    daily = [
+        *cohort_daily,
+        *[{**r, "quantity": r["quantity"] * 5, "quantity_sq": r["quantity"] * 5} for r in pro_daily],
+    ]
     row = one(forecast(inputs(ents, daily), as_of=end_of("2026-02-15")), "NEW")
     cohort_pace = sum(r["quantity"] for r in cohort_daily) / (30 * 365)
     assert row["prior_source"] == "cohort"
@@ -66,7 +71,10 @@ def test_own_history_weighs_more_as_the_term_ages():
     ents = [*cohort_ents, ent("E1", start="2026-01-01", end="2026-12-31", account_id="A9")]
     daily = [*cohort_daily, *every_nth("E1", "2026-01-01", "2026-12-31", 4)]  # 0.25 a day
     data = inputs(ents, daily)
-    weights = [one(forecast(data, as_of=end_of(d)), "E1")["weight_own"] for d in ("2026-01-10", "2026-04-01", "2026-10-01")]
+    weights = [
+        one(forecast(data, as_of=end_of(d)), "E1")["weight_own"]
+        for d in ("2026-01-10", "2026-04-01", "2026-10-01")
+    ]
     assert weights == sorted(weights)
     assert weights[0] < 0.3 and weights[-1] > 0.7  # a nine-month-old term: mostly its own pace
 
@@ -78,7 +86,9 @@ def test_rate_is_the_credibility_blend_of_own_and_prior():
     row = one(forecast(inputs(ents, daily), as_of=end_of("2026-05-01")), "E1")
     w = row["weight_own"]
     assert row["rate"] == pytest.approx(w * row["rate_own"] + (1 - w) * row["rate_prior"], rel=1e-9)
-    assert row["weight_own"] == pytest.approx(1 - row["prior_days"] / (row["prior_days"] + row["own_days"]), abs=0.05)
+    assert row["weight_own"] == pytest.approx(
+        1 - row["prior_days"] / (row["prior_days"] + row["own_days"]), abs=0.05
+    )
 
 
 def test_no_history_and_no_prior_projects_nothing_and_is_not_founded():
@@ -102,7 +112,13 @@ def test_thin_own_history_without_prior_is_not_founded_but_a_long_one_is():
 def test_interval_brackets_the_projection_and_units_stay_apart():
     cohort_ents, cohort_daily = spread_cohort()
     hours_cohort = [
-        {**e, "usage_type": "hours", "plan": "Hours 20", "cap": 20.0, "entitlement_id": "H" + e["entitlement_id"]}
+        {
+            **e,
+            "usage_type": "hours",
+            "plan": "Hours 20",
+            "cap": 20.0,
+            "entitlement_id": "H" + e["entitlement_id"],
+        }
         for e in cohort_ents
     ]
     hours_daily = [
@@ -146,14 +162,23 @@ def test_unlimited_and_ended_terms():
         ent("UNL", cap=None, plan="Enterprise"),
         ent("OLD", start="2025-01-01", end="2025-12-31", account_id="A2"),
     ]
-    daily = [*every_nth("UNL", "2026-01-01", "2026-06-30", 1), *every_nth("OLD", "2025-01-01", "2025-12-31", 30)]
+    daily = [
+        *every_nth("UNL", "2026-01-01", "2026-06-30", 1),
+        *every_nth("OLD", "2025-01-01", "2025-12-31", 30),
+    ]
     out = forecast(inputs(ents, daily), as_of=end_of("2026-06-30")).collect()
     unlimited = one(out, "UNL")
     assert unlimited["prob_run_out"] is None and unlimited["expected_shortfall"] is None
     assert unlimited["projected_at_end"] == pytest.approx(365, rel=0.05)
     ended = one(out, "OLD")
     assert ended["days_left"] == 0
-    assert ended["projected_at_end"] == ended["projected_p10"] == ended["projected_p90"] == ended["consumed"] == 13
+    assert (
+        ended["projected_at_end"]
+        == ended["projected_p10"]
+        == ended["projected_p90"]
+        == ended["consumed"]
+        == 13
+    )
 
 
 def test_run_out_dates_bracket_the_median_and_fall_inside_the_term():
@@ -181,7 +206,12 @@ def test_project_reads_each_target_up_to_its_own_cutoff():
     cohort_ents, cohort_daily = spread_cohort()
     ents = [*cohort_ents, ent("E1", account_id="A9")]
     data = inputs(ents, [*cohort_daily, *every_nth("E1", "2026-01-01", "2026-12-31", 7)])
-    targets = pl.DataFrame({"entitlement_id": ["E1", "E1", "NOPE"], "cutoff_date": [day("2026-03-31"), day("2026-09-30"), day("2026-03-31")]})
+    targets = pl.DataFrame(
+        {
+            "entitlement_id": ["E1", "E1", "NOPE"],
+            "cutoff_date": [day("2026-03-31"), day("2026-09-30"), day("2026-03-31")],
+        }
+    )
     out = project(data, targets)
     assert out.height == 2  # an unknown entitlement is left out
     assert out.get_column("consumed").to_list() == [13.0, 39.0]
