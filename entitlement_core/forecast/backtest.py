@@ -13,7 +13,9 @@ nothing later:
   expressions as the utilization report; it predicts a run-out when its
   projection reaches the cap.
 
-A term *ran out* when its consumption at the end reached its cap. The
+A term *ran out* when its consumption at the end reached its cap. Terms
+ending after the last day with any recorded consumption are left out (their
+outcome is not known yet). The
 allotment used by both is the entitlement's own cap (packs bought later, in
 answer to running out, would blur the question). The measures, per
 horizon and method: mean absolute error of consumption at the end (in the
@@ -75,13 +77,21 @@ def parse_horizons(text: str | Sequence[int]) -> tuple[int, ...]:
 
 
 def _ended_terms(inputs: ForecastInputs, as_of: dt.datetime) -> pl.DataFrame:
-    """Terms with a cap (cases or hours) that ended before the as-of day, with what they consumed."""
+    """Terms with a cap (cases or hours) that ended before the as-of day, with what they consumed.
+
+    A term must also have ended before the last day any consumption was
+    recorded: a database whose data stop earlier (a demo built for another
+    day) would otherwise report terms whose last weeks were never recorded.
+    """
     ents = inputs.entitlements
     totals = inputs.daily.group_by("entitlement_id").agg(pl.col("quantity").sum().alias("actual_at_end"))
+    last_day = inputs.daily.get_column("consumed_date").max()
+    recorded = pl.lit(True) if last_day is None else pl.col("end_date") < pl.lit(last_day)
     return (
         ents.join(as_of_dates(ents, as_of), on="entitlement_id")
         .filter(
             (pl.col("end_date") < pl.col("as_of_date"))
+            & recorded
             & pl.col("usage_type").is_in(["cases", "hours"])
             & (pl.col("cap") > 0)
         )

@@ -371,9 +371,12 @@ def gamma_ppf(q: float | np.ndarray, a: np.ndarray, scale: np.ndarray, *, steps:
 
 
 def _gamma_ppf_newton(q: np.ndarray, a: np.ndarray, guess: np.ndarray, steps: int) -> np.ndarray:
+    """Safeguarded Newton iterations on ``P(a, x) = q`` (unit scale); converged rows leave the loop."""
     lo = np.zeros_like(a)
     hi = a + (np.maximum(3.0, np.sqrt(q / (1 - q)) + 1) + 1.0) * np.sqrt(a) + 1.0
     x = np.clip(np.where(np.isfinite(guess), guess, hi / 2), 1e-12, hi)
+    out = x.copy()
+    live = np.arange(a.size)
     log_norm = lgamma(a)
     for _ in range(steps):
         below, _ = gammainc(a, x)
@@ -384,11 +387,20 @@ def _gamma_ppf_newton(q: np.ndarray, a: np.ndarray, guess: np.ndarray, steps: in
             newton = x - np.where(density > 0, f / density, np.inf)
         inside = (newton > lo) & (newton < hi)
         x_new = np.where(inside, newton, (lo + hi) / 2)
-        converged = np.all(np.abs(x_new - x) <= 1e-10 * np.maximum(x, 1e-12))
-        x = x_new
-        if converged:
+        out[live] = x_new
+        going = np.abs(x_new - x) > 1e-10 * np.maximum(x, 1e-12)
+        if not going.any():
             break
-    return x
+        live, a, q, lo, hi, x, log_norm = (
+            live[going],
+            a[going],
+            q[going],
+            lo[going],
+            hi[going],
+            x_new[going],
+            log_norm[going],
+        )
+    return out
 
 
 def _normal_quantile(q: np.ndarray) -> np.ndarray:

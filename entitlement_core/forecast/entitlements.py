@@ -73,9 +73,10 @@ def forecast(
 
     Examples
     --------
-    A Standard term (cap 10) two days old with one case, renewing a term
-    that used 12 cases in 365 days: it projects about 12 cases for the
-    year, not 180 (its own two days would say so alone).
+    A renewal two days old whose previous term used 73 cases (its plan's
+    terms, widely spread, average about 11 a year) projects about 73 cases
+    for its year (``prior_source = "chain"``, ``weight_own`` below 0.01),
+    where its own two days alone would say 0 or 180.
     """
     targets = as_of_dates(inputs.entitlements, as_of).rename({"as_of_date": "cutoff_date"})
     # One seasonal profile for all: the as-of month of the zone that is furthest behind.

@@ -48,7 +48,7 @@ class DailyIndex:
         day = to_days(daily.get_column("consumed_date"))
         usable = (row.to_numpy() >= 0) & (day >= first_day)
         keys = row.to_numpy()[usable] * _KEY + (day[usable] - first_day)
-        order = np.argsort(keys, kind="stable")
+        order = np.argsort(keys)  # keys are unique: no need for a stable sort
         zero = np.zeros(1)
         quantity = daily.get_column("quantity").to_numpy()[usable][order]
         squares = daily.get_column("quantity_sq").to_numpy()[usable][order]

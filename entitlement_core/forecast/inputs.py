@@ -100,7 +100,9 @@ class ForecastInputs:
         ents = _conform(entitlements, ENTITLEMENT_SCHEMA)
         repeated = ents.filter(pl.col("entitlement_id").is_duplicated()).get_column("entitlement_id").unique()
         if repeated.len():
-            raise ValueError(f"entitlement_id must be unique; repeated: {', '.join(sorted(repeated.to_list()))}")
+            raise ValueError(
+                f"entitlement_id must be unique; repeated: {', '.join(sorted(repeated.to_list()))}"
+            )
         given = set(entitlements.columns) if entitlements is not None else set()
         if "allotment" not in given:
             ents = ents.with_columns(pl.col("cap").alias("allotment"))

@@ -29,7 +29,7 @@ __all__ = ["Seasonality", "calendar_groups", "fit_seasonality", "profile_date", 
 
 #: Mean days per calendar month over four years (weights of the yearly normalisation).
 _MONTH_DAYS = np.array([31, 28.25, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
-_IPF_STEPS = 8
+_IPF_STEPS = 5
 
 
 def to_days(column: pl.Series) -> np.ndarray:

@@ -22,15 +22,14 @@ AS_OF = at("2027-03-01T00:00Z")
 
 
 def world():
-    """Three 2026 terms (cap 10) with different paces, one of them in Berlin, one still running."""
+    """Three 2026 terms (cap 10) with different paces, one in Berlin; one still running into 2027."""
     rows = []
     for k, (key, step) in enumerate((("E1", 9), ("E2", 30), ("E3", 20))):
         first = dt.datetime(2026, 1, 2, 10, tzinfo=dt.UTC)
         moments = [(first + dt.timedelta(days=step * n + k)).isoformat() for n in range(365 // step)]
         rows += [case(f"{key}-{n:03d}", moment, entitlement_id=key) for n, moment in enumerate(moments)]
-    rows += [
-        case(f"R-{n}", f"2026-{m:02d}-15T09:00Z", entitlement_id="RUN") for n, m in enumerate(range(1, 13))
-    ]
+    months = [f"2026-{m:02d}" for m in range(6, 13)] + ["2027-01", "2027-02"]
+    rows += [case(f"R-{n}", f"{m}-15T09:00Z", entitlement_id="RUN") for n, m in enumerate(months)]
     return tables(
         plans=[plan("Standard", cap=10.0), plan("Pro", cap=50.0)],
         business_hours=[{"business_hours_id": "BER", "timezone": "Europe/Berlin"}],
@@ -93,6 +92,13 @@ def test_ours_reads_nothing_after_the_cutoff(predictions):
     )
     keep = ["horizon_days", "predicted_at_end", "p10", "p90", "predicted_run_out"]
     assert ours(again).select(keep).equals(ours(predictions).select(keep))
+
+
+def test_terms_whose_end_was_never_recorded_are_left_out():
+    data = world()
+    later = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)  # long after the data stop: RUN ended, its end unrecorded
+    rows = backtest_predictions(forecast_inputs(data, as_of=later), as_of=later, horizons=(30,))
+    assert set(rows.get_column("entitlement_id")) == {"E1", "E2", "E3"}
 
 
 def test_scores_one_row_per_horizon_and_method():
