@@ -29,7 +29,7 @@ from .distributions import (
     nbinom_sf,
 )
 
-__all__ = ["Posterior", "remaining_figures", "run_out_exposure"]
+__all__ = ["Posterior", "band_quantiles", "remaining_figures", "run_out_exposure"]
 
 _ROOT_STEPS = 40
 _ROOT_TOLERANCE = 0.01  # average days: finer than the day a run-out date is shown at
@@ -97,6 +97,18 @@ def _mean_excess(post: Posterior, rows: np.ndarray, need: np.ndarray) -> np.ndar
     if lumps.any():
         out[lumps] = gamma_mean_excess(need[lumps], shape[lumps], scale[lumps])
     return out
+
+
+def band_quantiles(post: Posterior, band: tuple[float, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and ``band`` quantiles of the consumption over each row's ``exposure_left`` (NaN: none)."""
+    n = post.r.size
+    ok = np.flatnonzero(post.beta > 0)
+    mean, low, high = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    _, r, p, _, _ = _params(post, ok, post.exposure_left[ok])
+    mean[ok] = post.q[ok] * r * (1 - p) / p
+    both = _quantiles(post, np.tile(ok, 2), np.repeat(np.asarray(band, dtype=np.float64), ok.size))
+    low[ok], high[ok] = both[: ok.size], both[ok.size :]
+    return mean, low, high
 
 
 def remaining_figures(

@@ -39,7 +39,7 @@ from .outcomes import Posterior, remaining_figures, run_out_exposure
 from .priors import cohort_prior_of, cohort_table, history_evidence
 from .seasonality import Seasonality, fit_seasonality, to_days
 
-__all__ = ["PROJECTION_COLUMNS", "project"]
+__all__ = ["PROJECTION_COLUMNS", "Prepared", "prepare", "project"]
 
 #: Columns :func:`project` adds to its targets, in order.
 PROJECTION_COLUMNS = (
@@ -149,6 +149,46 @@ def _own_share(ctx: _Context, q: np.ndarray) -> pl.DataFrame:
     )
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """The posterior of each target and what it was computed from (for :func:`project` and the band)."""
+
+    known: pl.DataFrame  # the targets with a known entitlement, with its row ``_i``
+    ents: pl.DataFrame
+    ctx: _Context
+    post: Posterior
+    figures: dict[str, np.ndarray]  # own evidence, prior and rates of each target
+    seen: np.ndarray  # last day already seen (the cut-off, or the day before the term starts)
+    allotment: np.ndarray  # NaN: unlimited
+
+
+def prepare(
+    inputs: ForecastInputs,
+    targets: pl.DataFrame,
+    *,
+    options: ForecastOptions = DEFAULT_OPTIONS,
+    profile_date: dt.date | None = None,
+) -> Prepared:
+    """Evidence, prior and posterior of each target (``entitlement_id, cutoff_date``); see :func:`project`."""
+    ents = inputs.entitlements.with_row_index("_i").with_columns(pl.col("_i").cast(pl.Int64))
+    known = targets.join(
+        ents.select("entitlement_id", "_i"), on="entitlement_id", how="inner", maintain_order="left"
+    )
+    i = known.get_column("_i").to_numpy()
+    t = (
+        ents.select("account_id", "usage_type", "plan", "chain_root_id", "term_index", "allotment")[i]
+        .with_columns(pl.Series("_i", i, dtype=pl.Int64))
+        .with_row_index("_t")
+        .with_columns(pl.col("_t").cast(pl.Int64))
+    )
+    cut = to_days(known.get_column("cutoff_date")) if known.height else np.zeros(0, dtype=np.int64)
+    ctx = _context(inputs, ents, i, cut, _profiles(cut, profile_date), options)
+    post, figures = _posterior(ctx, t, options)
+    seen = figures.pop("_seen")
+    allot = t.get_column("allotment").cast(pl.Float64).fill_null(np.nan).to_numpy()
+    return Prepared(known, ents, ctx, post, figures, seen, allot)
+
+
 def project(
     inputs: ForecastInputs,
     targets: pl.DataFrame,
@@ -185,24 +225,12 @@ def project(
     clash = set(targets.columns) & set(PROJECTION_COLUMNS)
     if clash:
         raise ValueError(f"targets must not carry output columns: {sorted(clash)}")
-    ents = inputs.entitlements.with_row_index("_i").with_columns(pl.col("_i").cast(pl.Int64))
-    known = targets.join(
-        ents.select("entitlement_id", "_i"), on="entitlement_id", how="inner", maintain_order="left"
-    )
-    i = known.get_column("_i").to_numpy()
-    t = (
-        ents.select("account_id", "usage_type", "plan", "chain_root_id", "term_index", "allotment")[i]
-        .with_columns(pl.Series("_i", i, dtype=pl.Int64))
-        .with_row_index("_t")
-        .with_columns(pl.col("_t").cast(pl.Int64))
-    )
-    cut = to_days(known.get_column("cutoff_date")) if known.height else np.zeros(0, dtype=np.int64)
-    ctx = _context(inputs, ents, i, cut, _profiles(cut, profile_date), options)
-    post, figures = _posterior(ctx, t, options)
-    seen = figures.pop("_seen")
-    allot = t.get_column("allotment").cast(pl.Float64).fill_null(np.nan).to_numpy()
+    prep = prepare(inputs, targets, options=options, profile_date=profile_date)
+    ctx, post, figures, i = prep.ctx, prep.post, dict(prep.figures), prep.ctx.i
+    allot = prep.allotment
     figures.update(remaining_figures(post, figures["consumed"], allot, options.band))
-    dates = _run_out_dates(ctx, post, figures["consumed"], allot, seen, options)
+    dates = _run_out_dates(ctx, post, figures["consumed"], allot, prep.seen, options)
+    ents, known = prep.ents, prep.known
     unit = pl.when(pl.col("usage_type") == "hours").then(pl.lit("hours")).otherwise(pl.lit("cases"))
     described = ents.select(
         "account_id", "plan", "usage_type", unit.alias("unit"), "allotment", "start_date", "end_date"

@@ -224,3 +224,34 @@ def test_options_are_checked():
         ForecastOptions(band=(0.6, 0.9))
     with pytest.raises(ValueError, match="run_out_probability"):
         ForecastOptions(run_out_probability=1.0)
+
+
+def test_burn_band_runs_day_by_day_to_the_forecast_at_the_end():
+    from entitlement_core.forecast import BAND_COLUMNS, burn_band
+
+    cohort_ents, cohort_daily = spread_cohort()
+    ents = [
+        *cohort_ents,
+        ent("E1", cap=40.0, account_id="A9"),
+        ent("OLD", start="2025-01-01", end="2025-12-31"),
+    ]
+    data = inputs(ents, [*cohort_daily, *every_nth("E1", "2026-01-01", "2026-06-30", 4)])
+    as_of = end_of("2026-04-30")
+    band = burn_band(data, ["E1", "OLD", "NOPE"], as_of=as_of)
+    assert band.columns == list(BAND_COLUMNS)
+    assert set(band.get_column("entitlement_id")) == {"E1"}  # ended and unknown: no band
+    first = band.row(0, named=True)
+    assert first["date"] == day("2026-04-30")  # the as-of day: what was consumed, no width yet
+    assert first["projected"] == first["projected_p10"] == first["projected_p90"] == 30
+    assert band.get_column("date").to_list()[-1] == day("2026-12-31")
+    assert band.height == 246
+    for column in ("projected", "projected_p10", "projected_p90"):
+        assert band.get_column(column).diff().drop_nulls().min() >= -1e-9  # never goes down
+    assert (band.get_column("projected_p10") <= band.get_column("projected_p90")).all()
+    last = band.row(-1, named=True)
+    row = one(forecast(data, as_of=as_of), "E1")
+    assert last["projected"] == pytest.approx(row["projected_at_end"])
+    assert (last["projected_p10"], last["projected_p90"]) == (row["projected_p10"], row["projected_p90"])
+    # The median run-out day is where the band's middle reaches the allotment, roughly.
+    crossing = band.filter(pl.col("projected") >= 40).get_column("date").min()
+    assert abs((crossing - row["projected_exhaustion_date"]).days) <= 7
