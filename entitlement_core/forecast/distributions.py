@@ -14,8 +14,14 @@ gamma, the regularised incomplete beta and gamma functions) are written
 here, vectorised, after the classic algorithms (Lanczos' approximation; the
 continued fractions of Numerical Recipes, 2nd ed., 6.2 and 6.4, evaluated by
 the modified Lentz method). Accuracy is about 1e-12 relative; tests compare
-them with sums of exact probabilities. Quantiles are found by bisection, in
-parallel for every row (a loop over bisection steps, never over rows).
+them with sums of exact probabilities.
+
+Cheaper exact routes where they exist: small counts sum the probabilities
+``P(N = k)`` by their recurrence (a loop over ``k``, vectorised over rows);
+large means use the gamma of the same mean and variance, and large gamma
+shapes the Wilson-Hilferty approximation (error below 1e-3 in probability,
+far below what a forecast can tell). Every loop runs over counts or
+iteration steps, for all rows at once, never over rows.
 """
 
 from __future__ import annotations
