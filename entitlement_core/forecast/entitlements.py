@@ -31,11 +31,15 @@ def as_of_dates(entitlements: pl.DataFrame, as_of: dt.datetime) -> pl.DataFrame:
     """``entitlement_id, as_of_date``: the as-of moment's calendar day in each entitlement's zone."""
     if as_of.tzinfo is None or as_of.utcoffset() is None:
         raise ValueError(f"as_of must be timezone-aware (got naive {as_of.isoformat()})")
-    zones = entitlements.get_column("timezone").fill_null("UTC").unique().to_list()
-    days = {zone: _day_in(as_of, zone) for zone in zones}  # one per time zone, not per row
-    return entitlements.select(
-        "entitlement_id",
-        pl.col("timezone").fill_null("UTC").replace_strict(days, return_dtype=pl.Date).alias("as_of_date"),
+    zones = entitlements.get_column("timezone").fill_null("UTC").unique().sort().to_list()
+    days = pl.DataFrame(
+        {"_zone": zones, "as_of_date": [_day_in(as_of, zone) for zone in zones]},  # one per zone, not row
+        schema={"_zone": pl.String, "as_of_date": pl.Date},
+    )
+    return (
+        entitlements.select("entitlement_id", pl.col("timezone").fill_null("UTC").alias("_zone"))
+        .join(days, on="_zone", how="left", maintain_order="left")
+        .select("entitlement_id", "as_of_date")
     )
 
 

@@ -155,3 +155,13 @@ def test_parse_horizons(text, expected):
 def test_bad_horizons_are_refused_with_a_clear_message(text):
     with pytest.raises(ValueError, match="horizons"):
         parse_horizons(text)
+
+
+def test_an_empty_database_gives_the_grid_with_no_terms():
+    from entitlement_core.reports import run_report
+    from entitlement_core.settings import Settings
+    from entitlement_core.staging import Tables
+
+    out = run_report("forecast-backtest", Tables.from_frames(), as_of=AS_OF, settings=Settings())
+    assert out.height == 6 and out.get_column("terms").sum() == 0
+    assert out.get_column("mae_units").is_null().all()
