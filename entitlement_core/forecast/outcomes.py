@@ -16,6 +16,7 @@ quantiles follow from the same distributions over the exposure up to ``t``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,10 +30,7 @@ from .distributions import (
     nbinom_sf,
 )
 
-__all__ = ["Posterior", "band_quantiles", "remaining_figures", "run_out_exposure"]
-
-_ROOT_STEPS = 40
-_ROOT_TOLERANCE = 0.01  # average days: finer than the day a run-out date is shown at
+__all__ = ["Posterior", "band_quantiles", "remaining_figures", "run_out_days"]
 
 
 @dataclass(frozen=True)
@@ -144,40 +142,41 @@ def remaining_figures(
     return out
 
 
-def run_out_exposure(post: Posterior, need: np.ndarray, levels: tuple[float, ...]) -> np.ndarray:
-    """The exposure after which each term has run out with probability ``levels[k]``: (levels, rows).
+def run_out_days(
+    post: Posterior,
+    need: np.ndarray,
+    levels: tuple[float, ...],
+    seen: np.ndarray,
+    last: np.ndarray,
+    exposure_until: Callable[[np.ndarray, np.ndarray], np.ndarray],
+) -> np.ndarray:
+    """The first day by which each term has run out with probability ``levels[k]``: (levels, rows).
 
-    NaN where that does not happen within the term (or ``need <= 0``: it
-    ran out already). The crossing is found by the Illinois variant of
-    regula falsi, every row and level at once, to a hundredth of a day.
+    Epoch days; -1 where that does not happen by ``last`` (the term's last
+    day) or ``need <= 0`` (it ran out already). Consumption never goes down,
+    so that probability grows day by day: a bisection over the days after
+    ``seen`` finds the first day reaching the level, every row and level at
+    once (about nine steps for a year). ``exposure_until(rows, day)`` is the
+    exposure of the days after ``seen[rows]`` up to ``day``.
     """
     n, k = need.size, len(levels)
-    out = np.full((k, n), np.nan)
-    candidates = np.flatnonzero((post.beta > 0) & (need > 0) & (post.exposure_left > 0))
+    out = np.full((k, n), -1, dtype=np.int64)
+    candidates = np.flatnonzero((post.beta > 0) & (need > 0) & (post.exposure_left > 0) & (last > seen))
     if candidates.size == 0:
         return out
-    top = post.exposure_left[candidates]
-    reach = _tail(post, candidates, need[candidates], top)
+    reach = _tail(post, candidates, need[candidates], post.exposure_left[candidates])
     level = np.repeat(np.asarray(levels, dtype=np.float64), candidates.size)
-    rows = np.tile(candidates, k)
     live = np.tile(reach, k) >= level
-    slot = (np.repeat(np.arange(k), candidates.size) * n + rows)[live]  # position in ``out`` (flattened)
-    rows, level = rows[live], level[live]
-    lo, hi = np.zeros(rows.size), post.exposure_left[rows]
-    f_lo, f_hi = -level.copy(), np.tile(reach, k)[live] - level
-    for _ in range(_ROOT_STEPS):
-        open_ = hi - lo > _ROOT_TOLERANCE
-        if not open_.any():
-            break
-        gap = np.where(f_hi - f_lo > 0, f_hi - f_lo, 1.0)
-        mid = np.clip(hi - f_hi * (hi - lo) / gap, lo + 0.05 * (hi - lo), hi - 0.05 * (hi - lo))
-        f_mid = np.zeros(rows.size)
-        f_mid[open_] = _tail(post, rows[open_], need[rows[open_]], mid[open_]) - level[open_]
-        up = open_ & (f_mid >= 0)
-        down = open_ & (f_mid < 0)
-        # Illinois: halve the value kept at the end that did not move, so the bracket shrinks on both sides.
-        f_lo = np.where(up, f_lo / 2, np.where(down, f_mid, f_lo))
-        f_hi = np.where(down, f_hi / 2, np.where(up, f_mid, f_hi))
-        lo, hi = np.where(down, mid, lo), np.where(up, mid, hi)
+    slot = (np.repeat(np.arange(k), candidates.size) * n + np.tile(candidates, k))[live]
+    rows, level = np.tile(candidates, k)[live], level[live]
+    lo, hi = seen[rows].astype(np.int64), last[rows].astype(np.int64)  # not yet run out by lo; run out by hi
+    todo = np.arange(rows.size)
+    while todo.size:
+        mid = (lo[todo] + hi[todo]) // 2
+        r = rows[todo]
+        hit = _tail(post, r, need[r], exposure_until(r, mid)) >= level[todo]
+        hi[todo] = np.where(hit, mid, hi[todo])
+        lo[todo] = np.where(hit, lo[todo], mid)
+        todo = todo[hi[todo] - lo[todo] > 1]
     out.reshape(-1)[slot] = hi
     return out

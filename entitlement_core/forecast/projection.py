@@ -35,7 +35,7 @@ import polars as pl
 from .evidence import KEY_SHIFT, DailyIndex, EntitlementArrays, exposure_of, lump_sizes
 from .inputs import ForecastInputs
 from .options import DEFAULT_OPTIONS, ForecastOptions
-from .outcomes import Posterior, remaining_figures, run_out_exposure
+from .outcomes import Posterior, remaining_figures, run_out_days
 from .priors import cohort_prior_of, cohort_table, history_evidence
 from .seasonality import Seasonality, fit_seasonality, to_days
 
@@ -258,14 +258,18 @@ def _run_out_dates(
     reached = ctx.index.day_reached(i, ctx.cut, np.where(np.isnan(allot), np.inf, allot))
     reached = np.where(allot == 0, ctx.arrays.start[i], reached)
     done = ~np.isnan(allot) & (need <= 0)
+    zone = ctx.arrays.zone[i]
+
+    def exposure_until(rows: np.ndarray, day: np.ndarray) -> np.ndarray:
+        return ctx.season.exposure(ctx.profile[rows], zone[rows], seen[rows] + 1, day)
+
     names = ("projected_exhaustion_date", "exhaustion_date_p10", "exhaustion_date_p90")
     levels = (0.5, opts.band[0], opts.band[1])
-    exposures = run_out_exposure(post, np.where(np.isnan(need), -1.0, need), levels)
-    zone = ctx.arrays.zone[i]
+    days = run_out_days(
+        post, np.where(np.isnan(need), -1.0, need), levels, seen, ctx.arrays.end[i], exposure_until
+    )
     out = {}
-    for name, exposure in zip(names, exposures, strict=True):
-        ahead = ctx.season.day_reaching(ctx.profile, zone, seen, np.nan_to_num(exposure))
-        day = np.where(done & (reached >= 0), reached, np.where(np.isnan(exposure), -1, ahead))
-        series = pl.Series(name, day, dtype=pl.Int64)
-        out[name] = pl.select(pl.when(series >= 0).then(series).cast(pl.Date).alias(name)).to_series()
+    for name, ahead in zip(names, days, strict=True):
+        day = pl.Series(name, np.where(done & (reached >= 0), reached, ahead), dtype=pl.Int64)
+        out[name] = pl.select(pl.when(day >= 0).then(day).cast(pl.Date).alias(name)).to_series()
     return out

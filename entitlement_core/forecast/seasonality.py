@@ -86,20 +86,6 @@ class Seasonality:
         out = self._at(p, z, last) - self._at(p, z, first - 1)
         return np.where(last >= first, out, 0.0)
 
-    def day_reaching(self, p: np.ndarray, z: np.ndarray, after: np.ndarray, amount: np.ndarray) -> np.ndarray:
-        """The first day ``d > after`` whose exposure from ``after + 1`` reaches ``amount`` (epoch days).
-
-        Beyond the calendar, the last calendar day plus one.
-        """
-        n = self.cum.shape[2]
-        flat_rows = self.cum.reshape(-1, n)
-        row = p * self.cum.shape[1] + z
-        stride = float(flat_rows[:, -1].max() + 1.0) if flat_rows.size else 1.0
-        flat = (flat_rows + stride * np.arange(flat_rows.shape[0])[:, None]).ravel()
-        target = self._at(p, z, after) + amount + stride * row
-        pos = np.searchsorted(flat, target - 1e-9, side="left") - row * n
-        return np.minimum(pos, n) - 1 + self.first_day
-
 
 def calendar_groups(entitlements: pl.DataFrame) -> pl.Series:
     """``timezone|usage_type`` of each entitlement (UTC when no zone)."""

@@ -93,15 +93,6 @@ def test_a_year_of_exposure_is_about_a_year_and_february_weighs_more_than_august
     assert exposure("2026-03-05", "2026-03-04") == 0  # an empty span
 
 
-def test_the_day_reaching_an_exposure():
-    ents, consumption, span = world(pattern=False)
-    season = fit_seasonality(ents, consumption, PROFILE, span=span, enabled=False)
-    zero = np.zeros(1, int)
-    after = np.array([epoch(dt.date(2026, 3, 1))])
-    assert season.day_reaching(zero, zero, after, np.array([10.0]))[0] == epoch(dt.date(2026, 3, 11))
-    assert season.day_reaching(zero, zero, after, np.array([9.5]))[0] == epoch(dt.date(2026, 3, 11))
-
-
 def test_a_profile_reads_only_the_days_before_its_date():
     ents, consumption, span = world()
     day, ent, qty = consumption
