@@ -80,8 +80,8 @@ def test_validate_exits_one_on_errors(tmp_path: Path, write_files, capsys) -> No
     assert main(["import", str(write_files(bad)), "--format", "native", "--db", str(db)]) == 0
     from entitlement_core.store import Store
 
-    with Store(db) as s:
-        s.con.execute("DELETE FROM plans WHERE plan = 'Gold'")
+    with Store(db) as s, s.transaction() as con:
+        con.execute("DELETE FROM plans WHERE plan = 'Gold'")
     capsys.readouterr()
     assert main(["validate", "--db", str(db)]) == 1
     out = capsys.readouterr()
