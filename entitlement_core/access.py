@@ -74,7 +74,7 @@ def _program(pid: int) -> str:
     except OSError:
         return ""
     words = [w for w in raw.decode(errors="replace").split("\0") if w]
-    text = " ".join(Path(words[0]).name if i == 0 else w for i, w in enumerate(words))
+    text = " ".join(" ".join(Path(words[0]).name if i == 0 else w for i, w in enumerate(words)).split())
     return text if len(text) <= 80 else text[:77] + "..."
 
 

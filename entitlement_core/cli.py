@@ -371,22 +371,32 @@ def _missing(args: argparse.Namespace, path: Path) -> str | None:
     return None
 
 
-@contextlib.contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM (a scheduler stopping the job) ends the command like Ctrl-C: rolled back, exit 130."""
+class _Stop:
+    """Ctrl-C or SIGTERM (a scheduler stopping the job) ends the command: rolled back, exit 130.
 
-    def stop(signum: int, frame: object) -> None:
+    DuckDB turns the interrupt of a running query into an error of its own;
+    the flag tells that error apart from a real failure.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        self.requested = True
         raise KeyboardInterrupt
 
-    try:
-        previous = signal.signal(signal.SIGTERM, stop)
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        try:
+            previous = {sig: signal.signal(sig, self) for sig in (signal.SIGINT, signal.SIGTERM)}
+        except ValueError:  # not the main thread
+            yield
+            return
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -396,45 +406,48 @@ def _one_line(exc: BaseException) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import duckdb
-    import polars as pl
-
     parser = _parser()
     args = parser.parse_args(argv)
     _check(parser, args)
+    stop = _Stop()
     try:
-        with _terminate_as_interrupt():
+        with stop.installed():
             code = _run(args)
             sys.stdout.flush()
             return code
-    except ProblemsError as exc:
+    except BaseException as exc:
+        if stop.requested or isinstance(exc, KeyboardInterrupt):
+            print("error: interrupted; nothing was changed", file=sys.stderr)
+            return 130
+        return _failure(exc, args)
+
+
+def _failure(exc: BaseException, args: argparse.Namespace) -> int:
+    """The exit code of a command stopped by ``exc``, after its one line on standard error."""
+    import duckdb
+    import polars as pl
+
+    if isinstance(exc, ProblemsError):
         for problem in exc.problems:
             print(str(problem), file=sys.stderr)
         print(f"error: {len(exc.problems)} problem(s) found; nothing was changed", file=sys.stderr)
-        return 1
-    except (StoreError, KeyError, ValueError, OSError) as exc:
-        if isinstance(exc, BrokenPipeError):
-            # The reader of standard output went away (`... | head`): stop quietly.
-            with contextlib.suppress(OSError):
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            return 1
+    elif isinstance(exc, BrokenPipeError):
+        # The reader of standard output went away (`... | head`): stop quietly.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    elif isinstance(exc, StoreError | KeyError | ValueError | OSError):
         print(f"error: {_one_line(exc)}", file=sys.stderr)
-        return 1
-    except (duckdb.Error, pl.exceptions.PolarsError, OverflowError, MemoryError) as exc:
+    elif isinstance(exc, duckdb.Error | pl.exceptions.PolarsError | OverflowError | MemoryError):
         print(f"error: {type(exc).__name__}: {_one_line(exc)}; nothing was changed", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("error: interrupted; nothing was changed", file=sys.stderr)
-        return 130
-    except Exception as exc:
-        if args.traceback:
-            raise
+    elif isinstance(exc, Exception) and not args.traceback:
         print(
             f"error: unexpected {type(exc).__name__}: {_one_line(exc)} (run again with --traceback, "
             "and please report it)",
             file=sys.stderr,
         )
-        return 1
+    else:
+        raise exc
+    return 1
 
 
 def _run(args: argparse.Namespace) -> int:
