@@ -305,3 +305,21 @@ def test_validate_fifty_times_in_a_row_never_dies_of_a_signal(small_db: Path) ->
         for _ in range(50)
     ]
     assert set(codes) == {0}, codes
+
+
+def test_import_is_audited_with_who_files_and_sha256(tmp_path: Path, write_files, capsys) -> None:
+    import hashlib
+    import json
+
+    db = tmp_path / "t.duckdb"
+    folder = write_files(BASE)
+    assert main(["import", str(folder), "--format", "native", "--db", str(db)]) == 0
+    store = Store(db)
+    history = store.import_history()
+    entry = store.audit_entries(1).row(0, named=True)
+    assert set(history["actor"]) == {entry["actor"]} and entry["actor"].startswith("cli:")
+    assert (entry["action"], entry["record_id"]) == ("import", history["run_id"][0])
+    files = {f["file"]: f for f in json.loads(entry["after"])["files"]}
+    accounts = files["accounts.csv"]
+    assert accounts["sha256"] == hashlib.sha256((folder / "accounts.csv").read_bytes()).hexdigest()
+    assert (accounts["table"], accounts["rows_added"], accounts["rows_updated"]) == ("accounts", 2, 0)
