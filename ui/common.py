@@ -146,6 +146,9 @@ def ensure_database() -> None:
                 bar.progress(min(max(done / total, 0.0), 1.0) if total else 0.0, text=message)
 
             try:
+                # Flagged first: a server stopped during the build builds it again at its next start.
+                with db.store.transaction() as con:
+                    db.store.mark_demo_build(con, finished=False)
                 with db.store.rebuilding() as fresh:
                     build_demo(fresh, cases=cases, today=dt.datetime.now(dt.UTC).date(), progress=progress)
             except StoreError as exc:
