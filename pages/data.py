@@ -10,6 +10,7 @@ from entitlement_core.problems import ProblemsError, problems_frame
 from entitlement_core.schema import TABLES
 from entitlement_core.store import StoreError
 from ui import common, signin
+from ui.markdown import md
 
 c = common.header("Data", "Bring in new data and check the health of what is stored.")
 db = common.store()
@@ -33,7 +34,7 @@ def _import(actor: str) -> None:
             result = admin.import_uploaded(db, uploads, actor=actor, progress=progress)
         except StoreError as exc:
             bar.empty()
-            st.error(f"Nothing was imported: {exc}.", icon=":material/error:")
+            st.error(f"Nothing was imported: {md(exc)}", icon=":material/error:")
         except ProblemsError as exc:
             bar.empty()
             st.error(

@@ -103,7 +103,7 @@ def store() -> Store:
 
 def stop_on_store_error(exc: StoreError) -> NoReturn:
     """Say why the database cannot be used right now, and stop the page."""
-    st.error(f"The database cannot be used right now: {exc}.", icon=":material/error:")
+    st.error(f"The database cannot be used right now: {md(exc)}", icon=":material/error:")
     st.stop()
 
 

@@ -199,3 +199,22 @@ def test_md_escapes_what_markdown_would_interpret() -> None:
     assert md("a\nb\r\n# c") == "a b \\# c"
     assert md(HOSTILE).count("\\") > 10
     assert pl.Series([md(HOSTILE)]).str.contains(r"[^\\]\]\(").item() is False
+
+
+# -- a busy database -------------------------------------------------------------------
+
+
+def test_a_database_busy_past_the_wait_says_who_holds_it(app: Callable, fresh_demo_db: Path) -> None:
+    from tests.test_access import Holder
+
+    held = Holder(fresh_demo_db, "write")
+    try:
+        at = app(fresh_demo_db, env={"ENTITLEMENTS_DB_WAIT_SECONDS": "0.5"})
+    finally:
+        held.release()
+    _no_exception(at)
+    assert any("busy" in e.value and f"process {held.proc.pid}" in e.value for e in at.error)
+    # Once it is free again, the next run shows the data.
+    at.run()
+    _no_exception(at)
+    assert not at.error and at.metric
