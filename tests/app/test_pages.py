@@ -128,7 +128,7 @@ def test_app_builds_the_demo_again_when_a_build_stopped_midway(app: Callable, tm
         assert store.demo_build_unfinished()
     at = app(path, env={"ENTITLEMENTS_DEMO_CASES": "400"})
     _no_exception(at)
-    # The app keeps its connection open: one more of the same kind (not read-only) is allowed.
+    # The app holds no connection between runs: the file is free for anyone.
     with Store(path) as store:
         assert not store.demo_build_unfinished()
         assert store.count("cases") == 400
