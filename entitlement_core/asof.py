@@ -37,7 +37,10 @@ import polars as pl
 
 from .kernels.zones import UTC_TS, local_midnight_utc
 
-__all__ = ["AsOf", "AsOfLike", "as_of_value", "now"]
+__all__ = ["AS_OF_RANGE", "AsOf", "AsOfLike", "as_of_value", "now", "parse_as_of_text"]
+
+#: Moments an as-of may name: the analytics look a few years around it, inside what dates can hold.
+AS_OF_RANGE = (dt.date(1900, 1, 1), dt.date(9000, 12, 31))
 
 _MICRO = dt.timedelta(microseconds=1)
 
@@ -188,3 +191,39 @@ def as_of_value(value: AsOfLike) -> AsOf:
 def now(clock: dt.datetime | None = None) -> AsOf:
     """The current moment as an :class:`AsOf` (``clock`` fixes it, for tests and the app's pinned now)."""
     return AsOf.at(clock or dt.datetime.now(dt.UTC))
+
+
+def parse_as_of_text(text: str) -> AsOf:
+    """An as-of value as people write it (DOMAIN.md "Consumption rules" 6).
+
+    An ISO 8601 timestamp is one moment for everyone (UTC unless it names an
+    offset); a date (``YYYY-MM-DD``) means the end of that day in each
+    entitlement's own time zone (for milestones, their business hours'
+    zone).
+
+    >>> parse_as_of_text("2026-06-01")
+    AsOf(moment=None, day=datetime.date(2026, 6, 1))
+    >>> str(parse_as_of_text("2026-06-01T23:40:00+09:00"))
+    '2026-06-01T14:40:00+00:00'
+
+    Raises
+    ------
+    ValueError
+        Neither a date nor a timestamp, or outside :data:`AS_OF_RANGE`.
+    """
+    text = text.strip()
+    try:
+        if len(text) == 10:
+            day = dt.date.fromisoformat(text)
+            value = AsOf.on(day)
+        else:
+            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+            moment = moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+            day = moment.date()
+            value = AsOf.at(moment)
+    except (ValueError, OverflowError):
+        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD) or ISO 8601 timestamp") from None
+    low, high = AS_OF_RANGE
+    if not low <= day <= high:
+        raise ValueError(f"{text!r} is outside {low} to {high}")
+    return value

@@ -9,7 +9,7 @@ belong to the entitlement (:func:`Filters.split`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 
 import polars as pl
@@ -70,7 +70,15 @@ class Filters:
     @property
     def summary(self) -> str:
         """One line naming the active selections (or "All accounts")."""
-        active = [f"{d.replace('_', ' ')}: {', '.join(v)}" for d in DIMENSIONS if (v := getattr(self, d))]
+        return self.summary_with(str)
+
+    def summary_with(self, escape: Callable[[object], str]) -> str:
+        """:attr:`summary` with each chosen value passed through ``escape`` (a page's Markdown escaper)."""
+        active = [
+            f"{d.replace('_', ' ')}: {', '.join(escape(x) for x in v)}"
+            for d in DIMENSIONS
+            if (v := getattr(self, d))
+        ]
         return "; ".join(active) if active else "All accounts"
 
 

@@ -164,6 +164,12 @@ def _compliance(b: Basis) -> pl.DataFrame:
     return compliance_report(b)
 
 
+def _forecast_backtest(b: Basis, horizons: tuple[int, ...] | None = None) -> pl.DataFrame:
+    from .forecast.backtest import forecast_backtest_report
+
+    return forecast_backtest_report(b, horizons=horizons)
+
+
 _ALL = (
     Mart("utilization", _utilization, "one row per entitlement",
          "consumed, remaining, status, burn rate and projections of every entitlement"),
@@ -195,13 +201,16 @@ _ALL = (
          "every milestone instance with target, elapsed business minutes and status"),
     Mart("compliance", _compliance, "one row per milestone and priority with instances",
          "milestone counts by status, compliance = met / (met + violated), median margin", key=None),
+    Mart("forecast-backtest", _forecast_backtest, "one row per horizon and method",
+         "every ended term predicted N days before its end, scored against what happened and against "
+         "the straight-line projection", key=None, params={"horizons": None}),
 )  # fmt: skip
 
 #: The order the command line lists them: DOMAIN.md's reports first.
 _ORDER = (
     "utilization", "near-limit", "overage", "unmatched-cases", "upsell", "renewals", "reconciliation",
-    "milestones", "compliance", "overage-summary", "overage-revenue", "grant-balances", "out-of-term-cases",
-    "renewal-history", "weekly-consumption",
+    "milestones", "compliance", "forecast-backtest", "overage-summary", "overage-revenue", "grant-balances",
+    "out-of-term-cases", "renewal-history", "weekly-consumption",
 )  # fmt: skip
 #: Every mart by name.
 MARTS: dict[str, Mart] = {name: next(m for m in _ALL if m.name == name) for name in _ORDER}
@@ -226,11 +235,12 @@ def available_reports() -> dict[str, Mart]:
 
 
 def run_report(
-    name: str, tables: Tables, *, as_of: AsOfLike | dt.datetime, settings: Settings
+    name: str, tables: Tables, *, as_of: AsOfLike | dt.datetime, settings: Settings, **params: Any
 ) -> pl.DataFrame:
-    """Run one named report as of a moment (or a date: the end of that day in each zone)."""
+    """Run one named report as of a moment (or a date: the end of that day in each zone);
+    ``params``: the report's own (e.g. ``horizons`` of ``forecast-backtest``)."""
     from .basis import Basis
 
     if name not in MARTS:
         raise KeyError(f"unknown report {name!r}; choose one of: {', '.join(MARTS)}")
-    return Basis(tables, as_of=as_of, settings=settings).mart(name)
+    return Basis(tables, as_of=as_of, settings=settings).mart(name, **params)

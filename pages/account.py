@@ -8,6 +8,7 @@ import streamlit as st
 from entitlement_core import charts, views
 from ui import common
 from ui import grants as grant_view
+from ui.markdown import md
 
 c = common.header("Account", "Is this customer entitled to support right now, and how much is left?")
 common.require_data()
@@ -26,7 +27,7 @@ if not query:
     st.stop()
 matches = views.search_accounts(common.tables(), query)
 if matches.is_empty():
-    st.warning(f"Nothing matches “{query}”. Check the spelling, or search by email or asset ID.")
+    st.warning(f"Nothing matches “{md(query)}”. Check the spelling, or search by email or asset ID.")
     st.stop()
 
 ids = list(dict.fromkeys(matches["account_id"].to_list()))
@@ -44,10 +45,10 @@ account_id = st.selectbox(
 view: views.AccountView = common.view("account", account_id=account_id)
 info = first[account_id]
 
-st.subheader(info["account_name"] or account_id)
+st.subheader(md(info["account_name"] or account_id))
 st.caption(
-    f"{account_id} · tier {info['tier'] or '—'} · {info['region'] or '—'} · "
-    f"account owner {info['owner'] or '—'}"
+    f"{md(account_id)} · tier {md(info['tier'] or '—')} · {md(info['region'] or '—')} · "
+    f"account owner {md(info['owner'] or '—')}"
 )
 
 st.markdown(f"#### Eligibility as of {c.as_of_label}")
@@ -61,13 +62,13 @@ for row in view.eligible.iter_rows(named=True):
     with st.container(border=True):
         head, remaining, sla = st.columns([3, 1, 2])
         head.markdown(
-            f"**{row['name'] or row['entitlement_id']}**  \n"
-            f"{row['entitlement_id']} · {row['plan'] or 'no plan'}"
+            f"**{md(row['name'] or row['entitlement_id'])}**  \n"
+            f"{md(row['entitlement_id'])} · {md(row['plan'] or 'no plan')}"
             f" · {row['usage_type']} · {row['start_date']:%d %b %Y} – {row['end_date']:%d %b %Y}"
         )
         left = "Unlimited" if row["remaining"] is None else f"{row['remaining']:,.1f}".removesuffix(".0")
         remaining.metric(f"Remaining {row['unit']}", left)
-        sla.markdown(f"SLA process  \n**{row['process_name'] or 'none (no milestones)'}**")
+        sla.markdown(f"SLA process  \n**{md(row['process_name'] or 'none (no milestones)')}**")
         common.banner(row)
         grant_view.entitlement_grants(view.grants, row["entitlement_id"])
 

@@ -6,6 +6,7 @@ import streamlit as st
 
 from entitlement_core import charts, export, views
 from ui import common
+from ui.markdown import md
 
 c = common.header("Renewals", "Entitlements whose term ends soon, with usage history and a recommended plan.")
 common.require_data()
@@ -69,9 +70,10 @@ if pick:
     with right:
         row = rows.row(ids.index(pick), named=True)
         st.markdown(
-            f"**{row['account_name']}** · {row['plan'] or 'no plan'} · ends {row['end_date']:%d %b %Y}"
+            f"**{md(row['account_name'])}** · {md(row['plan'] or 'no plan')} · "
+            f"ends {row['end_date']:%d %b %Y}"
         )
-        advice = views.renewal_advice(row)
+        advice = views.renewal_advice(row, escape=md)
         if advice is not None:
             kind, text = advice
             if kind == "upgrade":
@@ -79,7 +81,7 @@ if pick:
             else:
                 st.success(text, icon=":material/check_circle:")
         if row["is_renewed"]:
-            st.info(f"Already renewed by {row['renewed_by_id']}.", icon=":material/autorenew:")
+            st.info(f"Already renewed by {md(row['renewed_by_id'])}.", icon=":material/autorenew:")
         common.show(
             chain,
             ["term_index", "start_date", "plan", "cap", "pct_used"],

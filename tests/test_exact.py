@@ -98,24 +98,32 @@ def test_money_columns_are_decimal_in_the_store_and_imported_exactly(tmp_path: P
     assert {"annual_price", "overage_rate", "quantity", "unit_rate"} <= decimal
 
 
-def test_an_older_database_gets_exact_money_columns(tmp_path: Path) -> None:
-    """Migration 3: DOUBLE money columns become DECIMAL(18,6), values kept."""
+@pytest.mark.parametrize("version", [2, 3])
+def test_an_older_database_gets_exact_money_columns(tmp_path: Path, version: int) -> None:
+    """Migration 4: DOUBLE money columns become DECIMAL(18,6), values kept (also after the keys' migration)."""
+    from entitlement_core import store as store_module
+
     path = tmp_path / "old.duckdb"
-    with Store(path) as store:
-        store.con.execute("ALTER TABLE plans ALTER overage_rate TYPE DOUBLE")
-        store.con.execute(
-            "INSERT INTO plans (plan, usage_type, overage_rate) VALUES ('Std', 'cases', 149.99)"
-        )
-        store.con.execute("UPDATE store_meta SET value = '2' WHERE key = 'schema_version'")
-    with Store(path) as store:
+    con = duckdb.connect(str(path))
+    for migrate in store_module.MIGRATIONS[:version]:
+        migrate(con)
+    con.execute("ALTER TABLE plans ALTER overage_rate TYPE DOUBLE")
+    con.execute("ALTER TABLE grants ALTER quantity TYPE DOUBLE")
+    con.execute("INSERT INTO plans (plan, usage_type, overage_rate) VALUES ('Std', 'cases', 149.99)")
+    con.execute("INSERT INTO grants (grant_id, entitlement_id, quantity) VALUES ('G1', 'E1', 2.5)")
+    con.execute(f"INSERT INTO store_meta VALUES ('schema_version', '{version}'), ('data_version', '7')")
+    con.close()
+    store = Store(path)
+    with store.reading() as snap:
         assert store.schema_version() == SCHEMA_VERSION
-        value = store.con.execute("SELECT overage_rate FROM plans").fetchone()[0]
-        kind = store.con.execute(
-            "SELECT data_type FROM information_schema.columns WHERE table_name = 'plans' "
-            "AND column_name = 'overage_rate'"
-        ).fetchone()[0]
-    assert (value, kind) == (Decimal("149.990000"), "DECIMAL(18,6)")
-    assert isinstance(duckdb.__version__, str)
+        rate = snap.query("SELECT overage_rate FROM plans").item()
+        quantity = snap.query("SELECT quantity FROM grants").item()
+        kinds = snap.query(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE (table_name, column_name) IN (('plans', 'overage_rate'), ('grants', 'quantity'))"
+        ).rows()
+    assert (rate, quantity) == (Decimal("149.990000"), Decimal("2.500000"))
+    assert {k for _, _, k in kinds} == {"DECIMAL(18,6)"}
 
 
 def test_a_bad_amount_is_refused_naming_the_cell(tmp_path: Path) -> None:

@@ -1,16 +1,24 @@
 """Shared Streamlit pieces: the database, cached marts, sidebar filters and page furniture.
 
+The database (:mod:`entitlement_core.store`): the app holds no connection
+between runs. Each run reads the data version from the small file beside the
+database (no lock needed); only when it changed are the tables read again,
+from a read-only snapshot that is closed straight after. Admin changes and
+imports open the file read-write for their one transaction. So the command
+line (``import``, ``renew``, ``report``...) works on the same file while the
+app runs.
+
 Caching:
 
-- the store is a resource (one DuckDB connection per database file);
+- the store is a resource (a handle on the database file, not a connection);
 - tables, the intermediate layer (:class:`~entitlement_core.basis.Basis`:
   one per as-of value, computing each result once) and the pages' view
-  models are cached as resources keyed by the database file, the store's
-  data version (a new import or admin change bumps it, so the next run
-  computes afresh) and the as-of value; view models also by the filters and
-  the page's own choices. So a page switch with the same filters computes
-  nothing again. They are immutable, so sharing one object between sessions
-  is safe and avoids the copy ``st.cache_data`` makes on every read.
+  models are cached as resources keyed by the database file, its data stamp
+  (a new import or admin change, here or in another process, changes it, so
+  the next run computes afresh) and the as-of value; view models also by the
+  filters and the page's own choices. So a page switch with the same filters
+  computes nothing again. They are immutable, so sharing one object between
+  sessions is safe and avoids the copy ``st.cache_data`` makes on every read.
 
 As of: the sidebar's date is empty by default, meaning **now**: the moment
 the session started (or last pressed "Update"), shown in the sidebar and
@@ -26,7 +34,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn, TypeVar
 
 import polars as pl
 import streamlit as st
@@ -38,6 +46,7 @@ from entitlement_core.filters import Filters, filter_options
 from entitlement_core.settings import Settings
 from entitlement_core.staging import Tables, load_tables
 from entitlement_core.store import Store, StoreError
+from ui.markdown import md
 
 # Table helpers, re-exported for the pages (``common.show``).
 from ui.tables import grant_state_config as grant_state_config
@@ -55,7 +64,7 @@ _BUILD_LOCK = threading.Lock()
 
 @dataclass
 class Database:
-    """The open store and whether the app builds the demo there.
+    """The store (a handle on the file) and whether the app builds the demo there.
 
     It does when it created the file, or when a demo build there never
     finished (the server stopped midway).
@@ -76,6 +85,8 @@ class Context:
     path: str
     #: True when the as-of value is the session's "now" (no date chosen).
     is_now: bool = False
+    #: The data stamp the caches key on (:meth:`Store.stamp <entitlement_core.store.Store.stamp>`).
+    stamp: str = ""
 
     @property
     def previous_as_of(self) -> AsOf:
@@ -99,7 +110,7 @@ def settings() -> Settings:
 @st.cache_resource(show_spinner=False)
 def _database(path: str) -> Database:
     is_new = path != ":memory:" and not Path(path).exists()
-    store = Store(path)
+    store = Store(path, wait=settings().db_wait_seconds)
     return Database(store, is_new or store.demo_build_unfinished())
 
 
@@ -111,17 +122,33 @@ def store() -> Store:
     return _database(db_path()).store
 
 
+def stop_on_store_error(exc: StoreError) -> NoReturn:
+    """Say why the database cannot be used right now, and stop the page."""
+    st.error(f"The database cannot be used right now: {md(exc)}", icon=":material/error:")
+    st.stop()
+
+
+T = TypeVar("T")
+
+
+def guarded(read: Callable[[], T]) -> T:
+    """Run a read of the database; a busy or broken database stops the page with its reason."""
+    try:
+        return read()
+    except StoreError as exc:
+        stop_on_store_error(exc)
+
+
 def ensure_database() -> None:
-    """Open the database; build the demo (with a progress bar) when the app created the file."""
+    """Open the database; build the demo (with a progress bar) when the app created the file.
+
+    The demo is built beside the database and takes its place only when
+    finished, so a server stopped midway leaves nothing half built.
+    """
     try:
         db = _database(db_path())
     except StoreError as exc:
-        st.error(
-            f"The database cannot be opened: {exc}. Close the other program using it (only one program "
-            "can write to it at a time) or point `ENTITLEMENTS_DB_PATH` at another file.",
-            icon=":material/error:",
-        )
-        st.stop()
+        stop_on_store_error(exc)
     if not db.needs_demo or db.demo_built:
         return
     with _BUILD_LOCK:
@@ -139,7 +166,14 @@ def ensure_database() -> None:
             def progress(done: int, total: int, message: str) -> None:
                 bar.progress(min(max(done / total, 0.0), 1.0) if total else 0.0, text=message)
 
-            build_demo(db.store, cases=cases, today=dt.datetime.now(dt.UTC).date(), progress=progress)
+            try:
+                # Flagged first: a server stopped during the build builds it again at its next start.
+                with db.store.transaction() as con:
+                    db.store.mark_demo_build(con, finished=False)
+                with db.store.rebuilding() as fresh:
+                    build_demo(fresh, cases=cases, today=dt.datetime.now(dt.UTC).date(), progress=progress)
+            except StoreError as exc:
+                stop_on_store_error(exc)
             status.update(label="Demo database ready", state="complete", expanded=False)
         db.demo_built = True
         invalidate()
@@ -154,25 +188,27 @@ def invalidate() -> None:
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading data…")
-def _tables(path: str, version: int) -> Tables:
-    return load_tables(_database(path).store).collect_all()
+def _tables(path: str, stamp: str) -> Tables:
+    # A snapshot, read whole and closed again: nothing keeps the file open between runs.
+    with _database(path).store.reading() as snap:
+        return load_tables(snap).collect_all()
 
 
 def tables(c: Context | None = None) -> Tables:
     c = c or ctx()
-    return _tables(c.path, c.version)
+    return guarded(lambda: _tables(c.path, c.stamp))
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _basis(path: str, version: int, as_of: AsOf, settings_key: str) -> Basis:
-    return Basis(_tables(path, version), as_of=as_of, settings=settings())
+def _basis(path: str, stamp: str, as_of: AsOf, settings_key: str) -> Basis:
+    return Basis(_tables(path, stamp), as_of=as_of, settings=settings())
 
 
 def basis(c: Context | None = None, *, previous: bool = False) -> Basis:
     """The intermediate layer of the page's data and as-of value (or 30 days earlier), shared and cached."""
     c = c or ctx()
     as_of = c.previous_as_of if previous else c.as_of
-    return _basis(c.path, c.version, as_of, settings().model_dump_json())
+    return guarded(lambda: _basis(c.path, c.stamp, as_of, settings().model_dump_json()))
 
 
 #: View models by name: ``fn(context, **params)``.
@@ -190,9 +226,9 @@ _VIEWS: dict[str, Callable[..., Any]] = {
 
 @st.cache_resource(max_entries=64, show_spinner="Computing figures…")
 def _view(
-    path: str, version: int, as_of: AsOf, filters: Filters, settings_key: str, name: str, params: tuple
+    path: str, stamp: str, as_of: AsOf, filters: Filters, settings_key: str, name: str, params: tuple
 ) -> Any:
-    c = Context(as_of, filters, version, path)
+    c = Context(as_of, filters, 0, path, stamp=stamp)
     return _VIEWS[name](c, **dict(params))
 
 
@@ -201,7 +237,9 @@ def view(name: str, **params: Any) -> Any:
     ``params`` (which must be hashable: tuples, not lists)."""
     c = ctx()
     key = tuple(sorted(params.items()))
-    return _view(c.path, c.version, c.as_of, c.filters, settings().model_dump_json(), name, key)
+    return guarded(
+        lambda: _view(c.path, c.stamp, c.as_of, c.filters, settings().model_dump_json(), name, key)
+    )
 
 
 def mart(name: str, **params: Any) -> pl.DataFrame:
@@ -211,8 +249,8 @@ def mart(name: str, **params: Any) -> pl.DataFrame:
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _options(path: str, version: int) -> dict[str, list[str]]:
-    return filter_options(_tables(path, version))
+def _options(path: str, stamp: str) -> dict[str, list[str]]:
+    return filter_options(_tables(path, stamp))
 
 
 # -- sidebar ---------------------------------------------------------------------
@@ -248,8 +286,9 @@ def _reset_filters() -> None:
 def sidebar() -> Context:
     """Render the as-of value and the shared filters (kept in the URL) and return the page context."""
     path = db_path()
-    version = store().data_version()
-    options = _options(path, version)
+    stamp = store().stamp()
+    version = int(stamp.split()[0]) if stamp.split()[0].isdigit() else 0
+    options = guarded(lambda: _options(path, stamp))
     with st.sidebar:
         st.markdown("##### View as of")
         day = st.date_input(
@@ -287,7 +326,7 @@ def sidebar() -> Context:
             )
         st.button("Reset filters", on_click=_reset_filters, icon=":material/filter_alt_off:", type="tertiary")
         st.caption(f"Data version {version} · `{Path(path).name}`")
-    c = Context(as_of, Filters.of(chosen), version, path, is_now)
+    c = Context(as_of, Filters.of(chosen), version, path, is_now, stamp)
     st.session_state["_ctx"] = c
     return c
 
@@ -326,14 +365,17 @@ def header(title: str, subtitle: str) -> Context:
     route_through_app()
     c = ctx()
     st.title(title)
-    chips = [f":material/event: As of **{c.as_of_label}**", f":material/filter_alt: {c.filters.summary}"]
+    chips = [
+        f":material/event: As of **{c.as_of_label}**",
+        f":material/filter_alt: {c.filters.summary_with(md)}",
+    ]
     st.caption(subtitle + "  \n" + " · ".join(chips))
     return c
 
 
 def has_data() -> bool:
     c = ctx()
-    return _tables(c.path, c.version).entitlements.select(pl.len()).collect().item() > 0
+    return tables(c).entitlements.select(pl.len()).collect().item() > 0
 
 
 def require_data() -> None:
@@ -360,7 +402,7 @@ def plotly(fig: Any, *, key: str | None = None) -> None:
 
 def banner(row: dict[str, Any]) -> None:
     """The agent banner of one utilization row, coloured by its status."""
-    text, status = row.get("banner") or "", row.get("status")
+    text, status = md(row.get("banner") or ""), row.get("status")
     if status in ("exhausted", "over_cap"):
         st.error(text, icon=":material/block:")
     elif status == "near_limit":

@@ -9,12 +9,13 @@
 - :mod:`.due`: the renewals-due and renewal-history marts.
 """
 
-from .apply import apply_renewal_run, apply_renewals, renew_entitlement, renewal_plan_of
+from .apply import RenewalConflict, apply_renewal_run, apply_renewals, renew_entitlement, renewal_plan_of
 from .due import renewal_history, renewals_due
 from .plan import RenewalPlan, plan_renewals, renewal_plan
 from .rules import has_rollover_policy, is_due, next_term, renewal_chains, renewal_id, renewed_by
 
 __all__ = [
+    "RenewalConflict",
     "RenewalPlan",
     "apply_renewal_run",
     "apply_renewals",

@@ -2,11 +2,12 @@
 
 :func:`apply_renewals` writes a :class:`~.plan.RenewalPlan` (entitlements,
 then grants, an audit entry per record, a data-version bump) in one
-transaction. The admin form renews one entitlement (:func:`renew_entitlement`,
-the run's rules on its own records, choosing the plan and the cap of the new
-term) and applies a previewed run (:func:`apply_renewal_run`). Both are
-idempotent: an entitlement already renewed is left alone, and a preview is
-refused once the data has moved on (its records exist).
+transaction, deciding "already renewed" inside it. The admin form renews
+one entitlement (:func:`renew_entitlement`, the run's rules on its own
+records, choosing the plan and the cap of the new term) and applies a
+previewed run (:func:`apply_renewal_run`). Both are idempotent: an
+entitlement already renewed is left alone, and a preview is refused once
+the data has moved on (its records exist).
 """
 
 from __future__ import annotations
@@ -25,22 +26,63 @@ if TYPE_CHECKING:
     from ..admin.models import AdminResult, RenewalInput
     from ..store import Store
 
-__all__ = ["apply_renewal_run", "apply_renewals", "renew_entitlement", "renewal_plan_of"]
+__all__ = ["RenewalConflict", "apply_renewal_run", "apply_renewals", "renew_entitlement", "renewal_plan_of"]
 
 
-def apply_renewals(store: Store, plan: RenewalPlan, *, actor: str) -> None:
-    """Write a renewal plan in one transaction, with an audit entry per record."""
+class RenewalConflict(Exception):
+    """Records of a renewal plan exist already (found in the transaction that would write them)."""
+
+
+def _not_yet_applied(store: Store, plan: RenewalPlan) -> RenewalPlan:
+    """The part of ``plan`` nobody applied yet, read in the caller's transaction: entitlements
+    already renewed meanwhile (:func:`~.rules.renewed_by`), or whose new id is taken, and grants that
+    exist are left out."""
+    ents, grants = plan.entitlements, plan.grants
+    links = store.table("entitlements", ["entitlement_id", "renewal_of"])
+    renewed = renewed_by(links).collect().get_column("entitlement_id")
+    existing = store.query(
+        "SELECT grant_id FROM grants WHERE list_contains(?, grant_id)", [grants["grant_id"].to_list()]
+    )
+    left = ents.filter(
+        ~pl.col("entitlement_id").is_in(links["entitlement_id"].implode())
+        & ~pl.col("renewal_of").is_in(renewed.implode())
+    )
+    dropped = ents.join(left.select("entitlement_id"), on="entitlement_id", how="anti")["entitlement_id"]
+    kept_grants = grants.filter(
+        ~pl.col("grant_id").is_in(existing["grant_id"].implode())
+        & ~pl.col("entitlement_id").is_in(dropped.implode())
+    )
+    return RenewalPlan(left, kept_grants)
+
+
+def apply_renewals(store: Store, plan: RenewalPlan, *, actor: str, strict: bool = False) -> RenewalPlan:
+    """Write a renewal plan in one transaction, with an audit entry per record; returns what it wrote.
+
+    "Already renewed" is decided inside the transaction that writes, so two
+    runs at once (a scheduled ``renew`` and the admin page) never renew an
+    entitlement twice: what the other one applied first is left out, or,
+    with ``strict``, the whole plan is refused (:class:`RenewalConflict`)
+    and nothing is written.
+    """
     if plan.is_empty:
-        return
+        return plan
     with store.transaction() as con:
-        _ensure_resources(store, con, plan.grants)
-        if plan.entitlements.height:
-            store.append(con, "entitlements", plan.entitlements)
-        if plan.grants.height:
-            store.append(con, "grants", plan.grants)
+        todo = _not_yet_applied(store, plan)
+        if strict and (todo.entitlements.height, todo.grants.height) != (
+            plan.entitlements.height,
+            plan.grants.height,
+        ):
+            raise RenewalConflict("some of these renewals exist already")
+        if todo.is_empty:
+            return todo
+        _ensure_resources(store, con, todo.grants)
+        if todo.entitlements.height:
+            store.append(con, "entitlements", todo.entitlements)
+        if todo.grants.height:
+            store.append(con, "grants", todo.grants)
         for table, frame, key in (
-            ("entitlements", plan.entitlements, "entitlement_id"),
-            ("grants", plan.grants, "grant_id"),
+            ("entitlements", todo.entitlements, "entitlement_id"),
+            ("grants", todo.grants, "grant_id"),
         ):
             for row in frame.to_dicts():
                 store.audit(
@@ -53,6 +95,7 @@ def apply_renewals(store: Store, plan: RenewalPlan, *, actor: str) -> None:
                     after=row,
                 )
         store.bump_data_version(con)
+    return todo
 
 
 def _ensure_resources(store: Store, con: object, grants: pl.DataFrame) -> None:
@@ -133,7 +176,7 @@ def renew_entitlement(
     entitlement that is already renewed returns its renewal and creates
     nothing.
     """
-    from ..admin.models import AdminResult, RenewalInput, parse
+    from ..admin.models import AdminError, AdminResult, RenewalInput, parse
     from ..admin.records import one
 
     entry: RenewalInput = parse(RenewalInput, data, "entitlements")
@@ -158,7 +201,17 @@ def renew_entitlement(
             ]
         )
     old = one(store, "entitlements", entry.entitlement_id) or {}
-    apply_renewals(store, plan, actor=actor)
+    try:
+        apply_renewals(store, plan, actor=actor, strict=True)
+    except RenewalConflict:  # renewed meanwhile by another session or job: nothing was written
+        renewal = _renewed_by(store, entry.entitlement_id)
+        if renewal is not None:
+            return AdminResult(
+                "entitlements", renewal, False, f"{entry.entitlement_id} is already renewed by {renewal}"
+            )
+        raise AdminError(
+            f"Nothing was changed: records of the renewal of {entry.entitlement_id} exist already."
+        ) from None
     cap = "unlimited" if new["cap"] is None else f"cap {float(new['cap']):g}"
     note = _rollover_note(store, old, plan, at=at)
     return AdminResult(
@@ -202,7 +255,13 @@ def apply_renewal_run(store: Store, plan: RenewalPlan, *, actor: str) -> AdminRe
             "Nothing was changed: some of these renewals exist already (the run was applied, or the data "
             "changed since the preview). Preview the run again."
         )
-    apply_renewals(store, plan, actor=actor)
+    try:
+        apply_renewals(store, plan, actor=actor, strict=True)
+    except RenewalConflict:
+        raise AdminError(
+            "Nothing was changed: some of these renewals exist already (the run was applied, or the data "
+            "changed since the preview). Preview the run again."
+        ) from None
     n, m = plan.entitlements.height, plan.grants.height
     first = plan.entitlements["entitlement_id"][0] if n else plan.grants["grant_id"][0]
     return AdminResult(

@@ -32,6 +32,7 @@ __all__ = [
     "empty_drawdown",
     "positions",
     "reached_selection",
+    "window_rules",
     "with_cap_reached",
     "with_rules",
 ]
@@ -59,31 +60,41 @@ def with_rules(terms: pl.LazyFrame, plans: pl.LazyFrame, *, settings: Settings) 
         pl.col("near_limit_remaining").alias("_plan_remaining"),
         "overage_rate",
     )
+    ruled = terms.join(rules, on="plan", how="left").with_columns(
+        (pl.col("usage_type") == "hours").alias("is_hours"),
+        (pl.col("consume_on") == "closed").alias("on_closed"),
+        pl.when(pl.col("usage_type") == "hours")
+        .then(pl.lit("hours"))
+        .otherwise(pl.lit("cases"))
+        .alias("unit"),
+        pl.when(pl.col("usage_type") == "hours").then(60).otherwise(1).cast(QUANTITY).alias("factor"),
+        pl.col("_plan_pct").fill_null(thresholds.near_limit_pct).alias("near_limit_pct"),
+        pl.col("_plan_remaining").fill_null(thresholds.near_limit_remaining).alias("near_limit_remaining"),
+        pl.col("overage_rate").cast(QUANTITY),
+    )
+    return window_rules(ruled, window).drop("_plan_pct", "_plan_remaining")
+
+
+def window_rules(terms: pl.LazyFrame, window: int) -> pl.LazyFrame:
+    """The burn-rate window and the days of the term, from ``start_date``, ``end_date`` and ``as_of_date``.
+
+    Adds ``window_start_date``, ``window_end_date``, ``window_days`` (null
+    when empty), ``term_days`` and ``days_left`` (DOMAIN.md "Burn rate":
+    the trailing ``window`` days clipped to the term). The forecast's
+    backtest computes the straight line with these same rules.
+    """
     days = lambda a, b: (pl.col(a) - pl.col(b)).dt.total_days()  # noqa: E731
     start = pl.max_horizontal(pl.col("start_date"), pl.col("as_of_date") - pl.duration(days=window - 1))
-    return (
-        terms.join(rules, on="plan", how="left")
-        .with_columns(
-            (pl.col("usage_type") == "hours").alias("is_hours"),
-            (pl.col("consume_on") == "closed").alias("on_closed"),
-            pl.when(pl.col("usage_type") == "hours").then(pl.lit("hours")).otherwise(pl.lit("cases"))
-            .alias("unit"),
-            pl.when(pl.col("usage_type") == "hours").then(60).otherwise(1).cast(QUANTITY).alias("factor"),
-            start.alias("window_start_date"),
-            pl.min_horizontal(pl.col("as_of_date"), pl.col("end_date")).alias("window_end_date"),
-            (days("end_date", "start_date") + 1).alias("term_days"),
-            pl.col("_plan_pct").fill_null(thresholds.near_limit_pct).alias("near_limit_pct"),
-            pl.col("_plan_remaining").fill_null(thresholds.near_limit_remaining).alias("near_limit_remaining"),
-            pl.col("overage_rate").cast(QUANTITY),
-        )
-        .with_columns(
-            pl.when(days("window_end_date", "window_start_date") >= 0)
-            .then(days("window_end_date", "window_start_date") + 1)
-            .alias("window_days"),
-            days("end_date", "as_of_date").clip(0, pl.col("term_days")).alias("days_left"),
-        )
-        .drop("_plan_pct", "_plan_remaining")
-    )  # fmt: skip
+    return terms.with_columns(
+        start.alias("window_start_date"),
+        pl.min_horizontal(pl.col("as_of_date"), pl.col("end_date")).alias("window_end_date"),
+        (days("end_date", "start_date") + 1).alias("term_days"),
+    ).with_columns(
+        pl.when(days("window_end_date", "window_start_date") >= 0)
+        .then(days("window_end_date", "window_start_date") + 1)
+        .alias("window_days"),
+        days("end_date", "as_of_date").clip(0, pl.col("term_days")).alias("days_left"),
+    )
 
 
 def context_terms(terms: pl.DataFrame, days: DayTable) -> pl.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -119,12 +120,20 @@ def renewal_chain(basis: Basis, entitlement_id: str) -> pl.DataFrame:
     return chain.sort("term_index").with_columns(label.alias("term_label"))
 
 
-def renewal_advice(row: dict) -> tuple[str, str] | None:
-    """What to tell a renewal planner about one due row: (kind, sentence), kind ``upgrade`` or ``keep``."""
+def renewal_advice(row: dict, escape: Callable[[object], str] = str) -> tuple[str, str] | None:
+    """What to tell a renewal planner about one due row: (kind, Markdown sentence).
+
+    ``kind`` is ``upgrade`` or ``keep``.
+
+    ``escape`` turns a plan name into literal Markdown text (the page passes its escaper).
+    """
     recommended = row.get("recommended_plan")
     if not recommended:
         return None
     if recommended != row.get("plan"):
-        current = row.get("plan") or "the current allotment"
-        return "upgrade", f"Recommend renewing onto **{recommended}** (projected usage exceeds {current})."
-    return "keep", f"**{recommended}** still covers projected usage."
+        current = escape(row["plan"]) if row.get("plan") else "the current allotment"
+        return (
+            "upgrade",
+            f"Recommend renewing onto **{escape(recommended)}** (projected usage exceeds {current}).",
+        )
+    return "keep", f"**{escape(recommended)}** still covers projected usage."

@@ -29,6 +29,7 @@ def balances(tables: Tables, *, as_of: dt.datetime) -> tuple[pl.DataFrame, pl.Da
     b = Basis(tables, as_of=as_of)
     return grant_balances(b), key_balances(b)
 
+
 TODAY = dt.date(2026, 5, 14)
 END_OF_TODAY = dt.datetime(2026, 5, 14, 23, 59, 59, 999_999, tzinfo=dt.UTC)
 
