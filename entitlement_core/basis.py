@@ -216,13 +216,13 @@ class Basis:
             .join(terms.lazy().select("entitlement_id", "_ent"), on="entitlement_id", how="inner")
             .collect(engine="in-memory")
         )
-        keyed, context = drawdown_context(effective)
+        keyed, context = drawdown_context(
+            effective, own=terms.select("_ent", pl.col("usage_type").alias("resource"))
+        )
         chosen = terms.get_column("_ent").implode()
-        own = (
-            self.units.lazy()
-            .filter(pl.col("_ent").is_in(chosen))
-            .join(terms.lazy().select("_ent", pl.col("usage_type").alias("resource")), on="_ent")
-            .select("_ent", "resource", "consumed_at", "quantity")
+        # The ledger's units are of their entitlement's own resource: left empty, matched by ``_ent``.
+        own = self.units.lazy().select(
+            "_ent", pl.lit(None, dtype=pl.String).alias("resource"), "consumed_at", "quantity"
         )
         events = self.once("events", lambda: self.tables.usage_events.select(EVENT_COLUMNS).collect())
         metered = event_units(events, self.context).filter(pl.col("_ent").is_in(chosen))

@@ -118,7 +118,8 @@ def _straight_line(inputs: ForecastInputs, targets: pl.DataFrame, burn_window_da
     cut = to_days(frame.get_column("cutoff_date"))
     window_start = to_days(frame.get_column("window_start_date"))
     consumed = index.units(i, cut)
-    # The daily figures are in the term's unit (cases, or hours): back to base units (minutes) for the rule.
+    # The forecaster's daily figures are floats in the term's unit (cases, or hours of whole minutes): back
+    # to exact base units for the rule (the 6-decimal rounding removes the float's last bits, nothing more).
     factor = pl.when(pl.col("usage_type") == "hours").then(60).otherwise(1)
     base = lambda name, values: (pl.Series(name, values) * factor).round(6).cast(QUANTITY)  # noqa: E731
     return frame.with_columns(

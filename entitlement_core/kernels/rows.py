@@ -16,7 +16,7 @@ entitlements' rows are sorted: few rows, whatever the data's size.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
@@ -146,6 +146,9 @@ OVERAGE_UNITS = Kernel(
 # -- drawdown inputs -----------------------------------------------------------------------
 
 
+_OWN_SCHEMA = {"_ent": pl.UInt32(), "_k": pl.UInt32()}
+
+
 @dataclass(frozen=True, eq=False)
 class DrawdownContext:
     """The drawdown's keys and segment moments (few rows).
@@ -153,18 +156,30 @@ class DrawdownContext:
     ``keys``: ``_ent, resource, _k`` for every (entitlement, resource) with
     grants; ``points``: ``_k, at, segment``, the moments at which the set of
     valid grants changes, numbered from 0 per key (the first is the dawn of
-    time, so every unit falls in a segment).
+    time, so every unit falls in a segment); ``own``: ``_ent, _k``, the key
+    of each entitlement's own resource (its cases or hours), for units that
+    leave ``resource`` empty (the ledger's: no string to match per unit).
     """
 
     keys: pl.DataFrame
     points: pl.DataFrame
+    own: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=_OWN_SCHEMA))
 
 
 def demand_kernel(units: Frame, context: DrawdownContext, as_of: Any = None) -> pl.DataFrame:
-    """Consumption per (key, segment) of a slice of units (``_ent, resource, consumed_at, quantity``)."""
-    keyed = units.lazy().join(context.keys.lazy(), on=["_ent", "resource"], how="inner")
+    """Consumption per (key, segment) of a slice of units (``_ent, resource, consumed_at, quantity``;
+    an empty ``resource`` is the entitlement's own)."""
+    rows = units.lazy()
+    cols = ("_k", "consumed_at", "quantity")
+    owners = context.own.get_column("_ent").implode()
+    own = rows.filter(pl.col("_ent").is_in(owners) & pl.col("resource").is_null()).join(
+        context.own.lazy(), on="_ent", how="inner"
+    )
+    metered = rows.filter(pl.col("resource").is_not_null()).join(
+        context.keys.lazy(), on=["_ent", "resource"], how="inner"
+    )
     demand = (
-        keyed.select("_k", "consumed_at", "quantity")
+        pl.concat([own.select(cols), metered.select(cols)])
         .sort("consumed_at")
         .join_asof(
             context.points.lazy().sort("at"),

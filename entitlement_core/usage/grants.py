@@ -156,12 +156,15 @@ def rollover_quantity(unused: pl.Expr, pct: pl.Expr, maximum: pl.Expr) -> pl.Exp
     return pl.when(pct.is_null() & maximum.is_null()).then(_ZERO).otherwise(capped)
 
 
-def drawdown_context(grants: pl.DataFrame) -> tuple[pl.DataFrame, DrawdownContext]:
+def drawdown_context(
+    grants: pl.DataFrame, own: pl.DataFrame | None = None
+) -> tuple[pl.DataFrame, DrawdownContext]:
     """The grants keyed for the draw (``_k`` per (entitlement, resource), in draw order) and the
     kernel's context: keys and the moments the valid set changes, up to each key's as-of moment.
 
     ``grants`` is :func:`effective_grants` output, collected, with ``_ent``
-    and ``_as_of``.
+    and ``_as_of``; ``own`` (``_ent, resource``) names each entitlement's own
+    resource, whose units come without one.
     """
     g = grants.sort(*_KEY, "draw_rank").with_columns(pl.struct(_KEY).rle_id().alias("_k"))
     starts = g.select("_k", "_as_of", pl.col("valid_from").alias("at"))
@@ -176,7 +179,10 @@ def drawdown_context(grants: pl.DataFrame) -> tuple[pl.DataFrame, DrawdownContex
         .with_columns(pl.int_range(pl.len(), dtype=pl.Int64).over("_k").alias("segment"))
     )
     keys = g.select("_ent", "resource", "_k").unique()
-    return g, DrawdownContext(keys=keys, points=points)
+    if own is None:
+        return g, DrawdownContext(keys=keys, points=points)
+    owned = keys.join(own.select("_ent", "resource"), on=["_ent", "resource"], how="inner")
+    return g, DrawdownContext(keys=keys, points=points, own=owned.select("_ent", "_k"))
 
 
 def _wide(frame: pl.DataFrame, value: str, n_segments: int) -> pl.LazyFrame:

@@ -22,6 +22,8 @@ the smallest plan whose cap covers projected usage. Here:
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import polars as pl
 
 from ..display import projected, projection, ratio
@@ -89,11 +91,23 @@ def needs_more() -> pl.Expr:
     return (pl.col("consumed_base") >= pl.col("cap_base")) | projected_over_cap()
 
 
-def _covers(cap_base: pl.Expr) -> pl.Expr:
-    """``cap_base`` covers projected annual usage: at least both annual projections (exact)."""
+_MICRO = pl.lit(Decimal("0.000001")).cast(QUANTITY)
+
+
+def _ceil6(num: pl.Expr, den: pl.Expr) -> pl.Expr:
+    """``num / den`` rounded up to 6 decimals, exactly (``num >= 0``, ``den > 0``).
+
+    A plan's cap in base units has at most 6 decimals, so it covers
+    ``num / den`` exactly when it is at least this value.
+    """
+    q = num / den  # rounded to 6 decimals: within half a millionth of the exact ratio
+    return pl.when(q * den < num).then(q + _MICRO).otherwise(q)
+
+
+def required_base() -> pl.Expr:
+    """The smallest cap (base units, 6 decimals) covering both annual projections; null when unknown."""
     (bn, bd), (sn, sd) = annual()
-    known = bn.is_not_null() | sn.is_not_null()
-    return known & (bn.is_null() | (cap_base * bd >= bn)) & (sn.is_null() | (cap_base * sd >= sn))
+    return pl.max_horizontal(_ceil6(bn, bd), _ceil6(sn, sd))
 
 
 def recommend_plans(frame: pl.LazyFrame, plans: pl.LazyFrame) -> pl.LazyFrame:
@@ -110,16 +124,29 @@ def recommend_plans(frame: pl.LazyFrame, plans: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("cap").alias("_plan_cap"),
         pl.col("annual_price").alias("_plan_price"),
     ).filter(pl.col("usage_type").is_in(["cases", "hours"]))
+    # What covers projected usage is decided once per entitlement, then compared with each plan's cap.
     wanted = frame.filter(
         pl.col("cap_base").is_not_null() & pl.col("usage_type").is_in(["cases", "hours"])
-    ).with_columns(needs_more().fill_null(False).alias("_more"))
-    plan_base = _q("_plan_cap") * pl.col("factor")
+    ).select(
+        "entitlement_id", "usage_type", "cap_base",
+        needs_more().fill_null(False).alias("_more"),
+        required_base().alias("_required"),
+    )  # fmt: skip
+    factor = pl.when(pl.col("usage_type") == "hours").then(60).otherwise(1).cast(QUANTITY)
+    capped = catalogue.filter(pl.col("_plan_cap").is_not_null()).with_columns(
+        (_q("_plan_cap") * factor).alias("_plan_base")
+    )
+    plan_base = pl.col("_plan_base")
     covering = (
-        wanted.join(catalogue.filter(pl.col("_plan_cap").is_not_null()), on="usage_type", how="inner")
-        .filter(_covers(plan_base) & (~pl.col("_more") | (plan_base > pl.col("cap_base"))))
-        .sort("entitlement_id", "_plan_cap", "_plan_price", "recommended_plan", nulls_last=True)
-        .group_by("entitlement_id", maintain_order=True)
-        .agg(pl.col("recommended_plan").first().alias("_covering"))
+        wanted.join(capped, on="usage_type", how="inner")
+        .filter((plan_base >= pl.col("_required")) & (~pl.col("_more") | (plan_base > pl.col("cap_base"))))
+        .group_by("entitlement_id")
+        .agg(
+            pl.col("recommended_plan")
+            .sort_by("_plan_cap", "_plan_price", "recommended_plan", nulls_last=True)
+            .first()
+            .alias("_covering")
+        )
     )
     unlimited = (
         catalogue.filter(pl.col("_plan_cap").is_null())
@@ -127,8 +154,7 @@ def recommend_plans(frame: pl.LazyFrame, plans: pl.LazyFrame) -> pl.LazyFrame:
         .group_by("usage_type", maintain_order=True)
         .agg(pl.col("recommended_plan").first().alias("_unlimited"))
     )
-    (bn, _), (sn, _) = annual()
-    known = bn.is_not_null() | sn.is_not_null()
+    known = pl.col("_required").is_not_null()
     return (
         wanted.with_columns(known.alias("_known"))
         .select("entitlement_id", "usage_type", "_known")
