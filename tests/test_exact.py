@@ -100,7 +100,7 @@ def test_money_columns_are_decimal_in_the_store_and_imported_exactly(tmp_path: P
 
 @pytest.mark.parametrize("version", [2, 3])
 def test_an_older_database_gets_exact_money_columns(tmp_path: Path, version: int) -> None:
-    """Migration 4: DOUBLE money columns become DECIMAL(18,6), values kept (also after the keys' migration)."""
+    """Migration 4: DOUBLE money columns become DECIMAL(18,6), values kept (also after migration 3)."""
     from entitlement_core import store as store_module
 
     path = tmp_path / "old.duckdb"
