@@ -2,13 +2,11 @@
 
 Every command takes ``--db PATH`` and ``--wait SECONDS`` (before or after
 the command name) and ``--help``. Arguments are checked before the database
-is touched. Exit codes (README, "Command line"):
-
-- 0: done;
-- 1: the input, the data or the database stopped it: one line per problem
-  on standard error, and nothing was changed;
-- 2: the command was used wrongly (a usage line and the reason);
-- 130: interrupted (Ctrl-C, or SIGTERM from a scheduler): nothing was changed.
+is touched. Exit codes (README, "Command line"): 0 done; 1 the input, the
+data or the database stopped it (one line per problem on standard error,
+nothing changed); 2 used wrongly (a usage line and the reason); 3 ``alerts``:
+some deliveries failed (recorded, retried at the next run); 130 interrupted
+(Ctrl-C, or SIGTERM from a scheduler).
 """
 
 from __future__ import annotations
@@ -19,12 +17,12 @@ import datetime as dt
 import os
 import signal
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from .problems import ProblemsError
+from .progress import Progress as _Progress
 from .settings import load_settings
 from .store import Store, StoreError
 
@@ -94,28 +92,6 @@ def _horizons(text: str) -> tuple[int, ...]:
         return parse_horizons(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-class _Progress:
-    """Progress on standard error: a rewriting line on a terminal, plain lines otherwise."""
-
-    def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
-        self.started = time.perf_counter()
-        self.last = ""
-
-    def __call__(self, done: int, total: int, message: str) -> None:
-        pct = f"{100 * done / total:3.0f}%" if total else ""
-        line = f"[{time.perf_counter() - self.started:6.1f}s] {pct} {message}"
-        if self.tty:
-            sys.stderr.write("\r" + line.ljust(len(self.last)))
-            if done >= total:
-                sys.stderr.write("\n")
-        elif time.perf_counter() - self.started > 2:
-            # Plain lines only for work long enough to need them (logs stay quiet).
-            sys.stderr.write(line + "\n")
-        sys.stderr.flush()
-        self.last = line
 
 
 def _actor() -> str:
@@ -292,7 +268,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m entitlement_core",
         description="Entitlement analytics: build, import and report on usage-based entitlements and SLAs.",
         epilog="Exit codes: 0 done, 1 stopped by a problem (nothing changed), 2 used wrongly, "
-        "130 interrupted.",
+        "3 alerts: some deliveries failed (retried at the next run), 130 interrupted.",
     )
     _globals(parser, sub=False)
     parser.add_argument("--traceback", action="store_true", help="show the traceback of an unexpected error")
@@ -368,6 +344,9 @@ def _parser() -> argparse.ArgumentParser:
         "make a salted hash of an admin password (reads it from the terminal or standard input)",
         needs_db=False,
     )
+    from .alerts.cli import add_alerts_commands
+
+    add_alerts_commands(sub, common, parse_as_of)
     return parser
 
 
@@ -479,7 +458,9 @@ def _failure(exc: BaseException, args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.command == "hash-password":
+    if getattr(args, "prepare", None):
+        args.prepare(args)  # e.g. the alert rules file, read before the database is touched
+    if args.command == "hash-password" or getattr(args, "no_store", False):
         return int(args.run(args, None))
     settings = load_settings(db_path=args.db)
     path = Path(settings.db_path)

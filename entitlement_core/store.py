@@ -154,9 +154,16 @@ def _v3_keys(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE import_batches ADD COLUMN IF NOT EXISTS actor VARCHAR")
 
 
+def _v4_alerts(con: duckdb.DuckDBPyConnection) -> None:
+    """Alerts: the state of every rule and record (one row per crossing) and the delivery outbox."""
+    from .alerts.tables import create_alert_tables
+
+    create_alert_tables(con)
+
+
 #: Forward migrations: index i upgrades a database from version i to i + 1. A migration that
 #: creates a native table calls :func:`~entitlement_core.keys.add_keys` to give it its key.
-MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (_v1, _v2, _v3_keys)
+MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (_v1, _v2, _v3_keys, _v4_alerts)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
