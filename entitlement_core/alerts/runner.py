@@ -144,9 +144,7 @@ def _send_all(store: Store, claimed: pl.DataFrame, sender: Sender, *, by: str, l
             where = f"{delivery['transport']} {delivery['target']}"
             if outcome.ok:
                 done.sent += 1
-                log(
-                    f"{_stamp()} delivered {what} to {where} ({outcome.detail})"
-                )
+                log(f"{_stamp()} delivered {what} to {where} ({outcome.detail})")
                 if pause:
                     print(f"paused after sending {delivery['delivery_key']}", file=sys.stderr, flush=True)
                     time.sleep(pause)

@@ -74,11 +74,13 @@ def diff(
 ) -> Diff:
     """New crossings and cleared alerts: anti-joins both ways on (rule, record, episode).
 
-    A new crossing's moment is the one its data gives (``crossing_at``), else
-    ``as_of``: the first run that sees it.
+    A new crossing's moment is the one its data gives (``crossing_at``: a
+    violated target, the newest unmatched case), else the moment a run first
+    saw it (``fired_at``, never an as-of: a condition that clears and holds
+    again gets a new key even when runs replay the same as-of).
     """
     active = state.active.select(_RECORD).cast(pl.String)
-    crossing = pl.coalesce(pl.col("crossing_at"), pl.lit(as_of).dt.convert_time_zone("UTC"))
+    crossing = pl.coalesce(pl.col("crossing_at"), pl.lit(fired_at).dt.convert_time_zone("UTC"))
     severity = pl.DataFrame({"rule_id": list(RULE_SEVERITY), "severity": list(RULE_SEVERITY.values())})
     new = (
         conditions.lazy()
