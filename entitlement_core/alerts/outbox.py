@@ -148,14 +148,18 @@ def claim(
     con: duckdb.DuckDBPyConnection, *, by: str, now: dt.datetime, stale: list[str], limit: int | None = None
 ) -> pl.DataFrame:
     """Claim every delivery not sent yet that no live run holds (inside a transaction), oldest first."""
-    result = con.execute(
+    keys = con.execute(
         "UPDATE alert_deliveries SET claimed_by = ?, claimed_at = ? WHERE status <> 'sent' AND ("
         "claimed_by IS NULL OR claimed_by = ? OR claimed_at < ? OR list_contains(?, claimed_by)) "
-        f"RETURNING {', '.join(_SENDING)}, created_at",
+        "RETURNING delivery_key",
         [by, now, by, now - LEASE, stale],
-    )
-    names = [column[0] for column in result.description or ()]
-    frame = pl.DataFrame(result.fetchall(), schema=names, orient="row", infer_schema_length=None)
+    ).fetchall()
+    rows = con.sql(
+        f"SELECT {', '.join(_SENDING)}, created_at FROM alert_deliveries WHERE list_contains($keys, delivery_key)",
+        params={"keys": [k[0] for k in keys]},
+    ).to_arrow_table()
+    frame = pl.from_arrow(rows)
+    assert isinstance(frame, pl.DataFrame)
     frame = frame.sort("created_at", "delivery_key")
     return frame.head(limit) if limit is not None else frame
 
