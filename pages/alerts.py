@@ -22,8 +22,8 @@ rules = left.multiselect(
     list(alerts.RULE_IDS),
     key="rule",
     bind="query-params",
-    format_func=lambda r: alerts.RULE_TITLES.get(r, r),
     placeholder="All rules",
+    help="Rule ids as in the rules file (`alerts rules`); a link may name them: `?rule=exhausted`.",
 )
 show_cleared = mid.toggle(
     "Show cleared", value=True, key="alerts_cleared", help="Conditions that no longer hold."

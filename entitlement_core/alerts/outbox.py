@@ -155,7 +155,8 @@ def claim(
         [by, now, by, now - LEASE, stale],
     ).fetchall()
     rows = con.sql(
-        f"SELECT {', '.join(_SENDING)}, created_at FROM alert_deliveries WHERE list_contains($keys, delivery_key)",
+        f"SELECT {', '.join(_SENDING)}, created_at FROM alert_deliveries "
+        "WHERE list_contains($keys, delivery_key)",
         params={"keys": [k[0] for k in keys]},
     ).to_arrow_table()
     frame = pl.from_arrow(rows)

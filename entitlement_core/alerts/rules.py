@@ -281,8 +281,9 @@ def parse_rules(text: str, *, path: str = "(text)") -> RuleSet:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        message = str(getattr(exc, "msg", exc))
+        where = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        line = int(where.group(1)) if where else None
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc)).strip()
         raise ProblemsError([Problem(file=path, line=line, message=f"not valid TOML: {message}")]) from None
     try:
         rules = RuleSet.model_validate({**data, "path": path})

@@ -66,9 +66,13 @@ def write_world(folder: Path) -> Path:
     """The small world's native files (see the comments of ``_cases`` for what each case is for)."""
     folder.mkdir(parents=True, exist_ok=True)
     files = {
-        "accounts.csv": ACCOUNTS, "plans.csv": PLANS, "entitlement_processes.csv": PROCESSES,
-        "milestone_targets.csv": TARGETS, "entitlements.csv": ENTITLEMENTS, "cases.csv": _cases(),
-    }  # fmt: skip
+        "accounts.csv": ACCOUNTS,
+        "plans.csv": PLANS,
+        "entitlement_processes.csv": PROCESSES,
+        "milestone_targets.csv": TARGETS,
+        "entitlements.csv": ENTITLEMENTS,
+        "cases.csv": _cases(),
+    }
     for name, text in files.items():
         (folder / name).write_text(text, encoding="utf-8")
     return folder
@@ -109,13 +113,18 @@ def write_rules(tmp_path: Path, text: str) -> Path:
 def alerts_cli(
     db: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 180
 ) -> subprocess.CompletedProcess[str]:
-    """``python -m entitlement_core alerts ARGS --db DB`` in a process of its own, with settings in ``env``."""
+    """``python -m entitlement_core alerts ARGS --db DB`` in a process of its own (settings: ``env``)."""
     full = {k: v for k, v in os.environ.items() if not k.startswith("ENTITLEMENTS_")}
     full.update({"PYTHONPATH": str(ROOT), **(env or {})})
     return subprocess.run(
         [sys.executable, "-m", "entitlement_core", "alerts", *args, "--db", str(db)],
-        cwd=ROOT, env=full, capture_output=True, text=True, timeout=timeout, check=False,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def free_port() -> int:
@@ -202,5 +211,9 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
 
 
 def smtp_env(port: int) -> dict[str, str]:
-    return {"ENTITLEMENTS_SMTP_HOST": "127.0.0.1", "ENTITLEMENTS_SMTP_PORT": str(port),
-            "ENTITLEMENTS_SMTP_SECURITY": "none", "ENTITLEMENTS_SMTP_FROM": "alerts@example.com"}  # fmt: skip
+    return {
+        "ENTITLEMENTS_SMTP_HOST": "127.0.0.1",
+        "ENTITLEMENTS_SMTP_PORT": str(port),
+        "ENTITLEMENTS_SMTP_SECURITY": "none",
+        "ENTITLEMENTS_SMTP_FROM": "alerts@example.com",
+    }

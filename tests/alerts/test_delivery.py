@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 import polars as pl
-import pytest
 
 from entitlement_core.alerts import parse_rules, run_alerts
 from entitlement_core.alerts.messages import message_id
@@ -40,9 +39,14 @@ def run(
     """``alerts run`` in this process; returns the exit code and the log lines."""
     lines: list[str] = []
     code = run_alerts(
-        Store(db), parse_rules(rules), Settings(**settings), as_of=as_of, explicit_as_of=True,
-        log=lines.append, warn=lines.append,
-    )  # fmt: skip
+        Store(db),
+        parse_rules(rules),
+        Settings(**settings),
+        as_of=as_of,
+        explicit_as_of=True,
+        log=lines.append,
+        warn=lines.append,
+    )
     return code, lines
 
 
@@ -101,9 +105,11 @@ def test_webhook_payload_has_the_account_record_figures_link_and_the_core_banner
     assert by_rule(receiver)["unmatched_cases"]["json"]["figures"]["case_ids"] == ["CU"]
     assert sum(line.split()[1] == "fired" for line in lines) == ALL_RULES
     assert sum(" delivered alert " in line for line in lines) == ALL_RULES
-    assert lines[-1].endswith(f"{ALL_RULES} fired (near_limit 1, exhausted 1, over_cap 1, projected_run_out 1, "
-                              "milestone_at_risk 1, milestone_violated 1, renewal_due 1, unmatched_cases 1), "
-                              f"0 re-armed, {ALL_RULES} delivered, 0 failed")  # fmt: skip
+    assert lines[-1].endswith(
+        f"{ALL_RULES} fired (near_limit 1, exhausted 1, over_cap 1, projected_run_out 1, "
+        "milestone_at_risk 1, milestone_violated 1, renewal_due 1, unmatched_cases 1), "
+        f"0 re-armed, {ALL_RULES} delivered, 0 failed"
+    )
 
 
 def test_slack_variant_has_text_blocks_and_the_key(world: Path, receiver: Receiver) -> None:
@@ -139,7 +145,8 @@ def test_a_pack_re_arms_exhausted_and_the_next_crossing_fires_again(
     assert run(world, rules, alerts_webhook_url=receiver.url)[0] == 0
     first = [k for k in receiver.keys if k.startswith("exhausted:")]
     assert len(first) == 1
-    pack = "grant_id,entitlement_id,resource,quantity,effective_from,kind\nG1,E2,cases,5,2026-06-01T00:00:00Z,pack\n"
+    pack = "grant_id,entitlement_id,resource,quantity,effective_from,kind\n"
+    pack += "G1,E2,cases,5,2026-06-01T00:00:00Z,pack\n"
     import_csv(world, tmp_path, {"usage_resources.csv": "resource,unit\ncases,cases\n", "grants.csv": pack})
     code, lines = run(world, rules, alerts_webhook_url=receiver.url)
     assert code == 0
@@ -209,8 +216,16 @@ def test_email_goes_to_the_owner_and_the_team_in_text_and_html(world: Path, smtp
     email = "finance@example.com"
     """
     rules = "\n".join(line.strip() for line in rules.splitlines()) + "\n"
-    only = "".join(f"[rules.{r}]\nenabled = false\n" for r in
-                   ("projected_run_out", "milestone_at_risk", "milestone_violated", "renewal_due", "unmatched_cases"))  # fmt: skip
+    only = "".join(
+        f"[rules.{r}]\nenabled = false\n"
+        for r in (
+            "projected_run_out",
+            "milestone_at_risk",
+            "milestone_violated",
+            "renewal_due",
+            "unmatched_cases",
+        )
+    )
     code, lines = run(
         world, rules + only, **{k.removeprefix("ENTITLEMENTS_").lower(): v for k, v in smtp_env(port).items()}
     )
@@ -222,8 +237,11 @@ def test_email_goes_to_the_owner_and_the_team_in_text_and_html(world: Path, smtp
         (("olu@example.com",), "[critical] Over cap: Acme Corp (E3)"),
         (("olu@example.com",), "[warning] Near limit: Acme Corp (E1)"),
     ]
-    message = next(m for m, r in zip(inbox.messages, inbox.recipients, strict=True) if r == ["olu@example.com"]
-                   and "Near" in m["Subject"])  # fmt: skip
+    message = next(
+        m
+        for m, r in zip(inbox.messages, inbox.recipients, strict=True)
+        if r == ["olu@example.com"] and "Near" in m["Subject"]
+    )
     key = message["X-Idempotency-Key"]
     assert key.startswith("near_limit:E1@") and message["Message-ID"] == message_id(key)
     assert message["From"] == "alerts@example.com"
@@ -240,9 +258,16 @@ def test_starttls_is_required_when_configured(world: Path, smtp: tuple[Inbox, in
     inbox, port = smtp
     rules = '[routing]\nteam_email = "leads@example.com"\n[rules.exhausted]\nnotify = ["team"]\n' + "".join(
         f"[rules.{r}]\nenabled = false\n"
-        for r in ("near_limit", "over_cap", "projected_run_out", "milestone_at_risk", "milestone_violated",
-                  "renewal_due", "unmatched_cases")
-    )  # fmt: skip
+        for r in (
+            "near_limit",
+            "over_cap",
+            "projected_run_out",
+            "milestone_at_risk",
+            "milestone_violated",
+            "renewal_due",
+            "unmatched_cases",
+        )
+    )
     code, _ = run(
         world, rules, smtp_host="127.0.0.1", smtp_port=port, smtp_security="starttls", alerts_attempts=1
     )
@@ -258,8 +283,12 @@ def _start_paused_run(db: Path, url: str) -> subprocess.Popen[str]:
     )
     return subprocess.Popen(
         [sys.executable, "-m", "entitlement_core", "alerts", "run", "--as-of", "2026-06-30", "--db", str(db)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_a_crash_between_send_and_record_resends_the_same_key_once(world: Path, receiver: Receiver) -> None:
@@ -301,10 +330,14 @@ def test_two_runs_at_once_fire_and_send_each_crossing_once(world: Path, receiver
         "--db",
         str(world),
     ]
-    jobs = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            for _ in range(2)]  # fmt: skip
+    jobs = [
+        subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
     for job in jobs:
-        out, err = job.communicate(timeout=180)
+        _out, err = job.communicate(timeout=180)
         assert job.returncode == 0, err
     time.sleep(0.2)
     assert sorted(receiver.keys) == sorted(set(receiver.keys)) and len(receiver.keys) == ALL_RULES
