@@ -33,7 +33,7 @@ def _no_exception(at: object) -> None:
     assert not at.exception, [e.message for e in at.exception]
 
 
-def _table(at: object):  # noqa: ANN202 - an AppTest element
+def _table(at: object) -> object:
     return next(d for d in at.dataframe if "summary" in d.value.columns).value
 
 
@@ -43,7 +43,8 @@ def test_the_feed_lists_alerts_newest_first_and_filters_by_rule_and_owner(
     with Store(alerted_db) as store:
         total = store.query("SELECT count(*) FROM alerts").item()
         owner, exhausted = store.query(
-            "SELECT owner, count(*) FILTER (WHERE rule_id = 'exhausted') FROM alerts GROUP BY 1 ORDER BY 2 DESC"
+            "SELECT owner, count(*) FILTER (WHERE rule_id = 'exhausted') FROM alerts "
+            "GROUP BY 1 ORDER BY 2 DESC, 1"
         ).row(0)
     at = app(alerted_db, "pages/alerts.py")
     _no_exception(at)
