@@ -12,19 +12,16 @@ some deliveries failed (recorded, retried at the next run); 130 interrupted
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import os
-import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .problems import ProblemsError
-from .progress import Progress as _Progress
+from .cli_runtime import Progress, Stop, failure
 from .settings import load_settings
-from .store import Store, StoreError
+from .store import Store
 
 __all__ = ["AS_OF_RANGE", "DEMO_TODAY_RANGE", "main", "parse_as_of"]
 
@@ -118,7 +115,7 @@ def _cmd_demo(args: argparse.Namespace, store: Store) -> int:
             cases=args.cases,
             seed=args.seed,
             today=today,
-            progress=_Progress(),
+            progress=Progress(),
             seasonality=args.seasonality,
         )
     print(f"demo database {store.path}: {summary}")
@@ -134,7 +131,7 @@ def _cmd_import(args: argparse.Namespace, store: Store) -> int:
         actor=_actor(),
         format=args.format,
         mapping=Path(args.mapping) if args.mapping else None,
-        progress=_Progress(),
+        progress=Progress(),
     )
     print(result.summary())
     for f in result.files:
@@ -378,45 +375,11 @@ def _missing(args: argparse.Namespace, path: Path) -> str | None:
     return None
 
 
-class _Stop:
-    """Ctrl-C or SIGTERM (a scheduler stopping the job) ends the command: rolled back, exit 130.
-
-    DuckDB turns the interrupt of a running query into an error of its own;
-    the flag tells that error apart from a real failure.
-    """
-
-    def __init__(self) -> None:
-        self.requested = False
-
-    def __call__(self, signum: int, frame: object) -> None:
-        self.requested = True
-        raise KeyboardInterrupt
-
-    @contextlib.contextmanager
-    def installed(self) -> Iterator[None]:
-        try:
-            previous = {sig: signal.signal(sig, self) for sig in (signal.SIGINT, signal.SIGTERM)}
-        except ValueError:  # not the main thread
-            yield
-            return
-        try:
-            yield
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return " ".join(lines[:2]) if lines else type(exc).__name__
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     _check(parser, args)
-    stop = _Stop()
+    stop = Stop()
     try:
         with stop.installed():
             code = _run(args)
@@ -426,35 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if stop.requested or isinstance(exc, KeyboardInterrupt):
             print("error: interrupted; nothing was changed", file=sys.stderr)
             return 130
-        return _failure(exc, args)
-
-
-def _failure(exc: BaseException, args: argparse.Namespace) -> int:
-    """The exit code of a command stopped by ``exc``, after its one line on standard error."""
-    import duckdb
-    import polars as pl
-
-    if isinstance(exc, ProblemsError):
-        for problem in exc.problems:
-            print(str(problem), file=sys.stderr)
-        print(f"error: {len(exc.problems)} problem(s) found; nothing was changed", file=sys.stderr)
-    elif isinstance(exc, BrokenPipeError):
-        # The reader of standard output went away (`... | head`): stop quietly.
-        with contextlib.suppress(OSError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    elif isinstance(exc, StoreError | KeyError | ValueError | OSError):
-        print(f"error: {_one_line(exc)}", file=sys.stderr)
-    elif isinstance(exc, duckdb.Error | pl.exceptions.PolarsError | OverflowError | MemoryError):
-        print(f"error: {type(exc).__name__}: {_one_line(exc)}; nothing was changed", file=sys.stderr)
-    elif isinstance(exc, Exception) and not args.traceback:
-        print(
-            f"error: unexpected {type(exc).__name__}: {_one_line(exc)} (run again with --traceback, "
-            "and please report it)",
-            file=sys.stderr,
-        )
-    else:
-        raise exc
-    return 1
+        return failure(exc, args)
 
 
 def _run(args: argparse.Namespace) -> int:
