@@ -14,6 +14,7 @@ c = common.header(
     "What the alert job (`alerts run`) found, newest first: each rule fires once per crossing and "
     "re-arms when its condition clears. The sidebar's owner and tier filters apply; the as-of date does not.",
 )
+common.require_data()
 db = common.store()
 
 left, mid, right = st.columns([3, 1, 1])
