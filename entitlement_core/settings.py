@@ -66,10 +66,13 @@ class Settings(BaseSettings):
     # -- alerts (README, "Alerts"): the rules file, where alerts go, how they get there --
     alerts_rules: Path = Field(DEFAULT_ALERT_RULES, description="The alert rules file (TOML).")
     alerts_webhook_url: str | None = Field(
-        None, description="The default webhook of alert rules that notify `webhook` (unset: none)."
+        None,
+        description="The default webhook of alert rules that notify `webhook` (unset: the rules file's "
+        "`routing.webhook_url`, else none).",
     )
-    alerts_webhook_format: Literal["json", "slack"] = Field(
-        "json", description="Body of the default webhook: `json`, or `slack` (`text` and `blocks`)."
+    alerts_webhook_format: Literal["json", "slack"] | None = Field(
+        None,
+        description="Body of the default webhook: `json` or `slack` (unset: the rules file's, else `json`).",
     )
     alerts_timeout_seconds: float = Field(
         10.0, gt=0, le=300, description="Timeout of one delivery attempt (webhook request, SMTP session)."

@@ -10,7 +10,7 @@ from ..reports import run_report
 from ..settings import Settings
 from ..staging import Tables
 from .conditions import Capabilities, capabilities
-from .outbox import webhook_urls
+from .outbox import default_format, webhook_urls
 from .rules import MATCH_FIELDS, RULE_IDS, RULE_SEVERITY, RuleSet, rule_params
 
 __all__ = ["describe_rules", "redact", "report_capabilities"]
@@ -89,7 +89,7 @@ def _routes(rule_id: str, rule: Any, rules: RuleSet, settings: Settings) -> str:
     for channel in rule.notify:
         if channel == "webhook":
             label = f"rules.{rule_id}" if rule.webhook_url else "default"
-            fmt = rule.webhook_format or settings.alerts_webhook_format
+            fmt = rule.webhook_format or (default_format(rules, settings) if label == "default" else "json")
             parts.append(
                 f"webhook {redact(hooks[label])} ({fmt})" if label in hooks else "webhook (no URL set)"
             )
@@ -141,8 +141,18 @@ def describe_rules(rules: RuleSet, settings: Settings, *, source: str) -> list[s
         "",
         "Delivery",
         "  default webhook: "
-        + (f"{redact(hooks['default'])} ({settings.alerts_webhook_format})" if "default" in hooks else "none")
-        + " (ENTITLEMENTS_ALERTS_WEBHOOK_URL)",
+        + (
+            f"{redact(hooks['default'])} ({default_format(rules, settings)})"
+            if "default" in hooks
+            else "none"
+        )
+        + (
+            " (ENTITLEMENTS_ALERTS_WEBHOOK_URL)"
+            if settings.alerts_webhook_url
+            else " (routing.webhook_url)"
+            if rules.routing.webhook_url
+            else " (set ENTITLEMENTS_ALERTS_WEBHOOK_URL or routing.webhook_url)"
+        ),
         f"  team email: {', '.join(rules.routing.team_email) or 'none'}",
         f"  owners with an address: {len(owners)}" + (f" ({', '.join(owners)})" if owners else ""),
         f"  SMTP: {smtp}",

@@ -29,7 +29,17 @@ import polars as pl
 from ..settings import Settings
 from .rules import RULE_IDS, RuleSet
 
-__all__ = ["LEASE", "claim", "claimant", "mark", "release", "route", "stale_claimants", "webhook_urls"]
+__all__ = [
+    "LEASE",
+    "claim",
+    "claimant",
+    "default_format",
+    "mark",
+    "release",
+    "route",
+    "stale_claimants",
+    "webhook_urls",
+]
 
 #: A claim older than this is taken over by the next run (its sender may be stuck on another host).
 LEASE = dt.timedelta(minutes=15)
@@ -38,9 +48,16 @@ ROUTE_COLUMNS = ("alert_key", "transport", "route", "target", "format")
 _ROUTE_SCHEMA = dict.fromkeys(ROUTE_COLUMNS, pl.String)
 
 
+def default_format(rules: RuleSet, settings: Settings) -> str:
+    """The default webhook's format: the setting, else the rules file's, else ``json``."""
+    return settings.alerts_webhook_format or rules.routing.webhook_format or "json"
+
+
 def webhook_urls(rules: RuleSet, settings: Settings) -> dict[str, str]:
-    """Webhook label -> URL, for every webhook the rules and settings name."""
-    urls = {"default": settings.alerts_webhook_url} if settings.alerts_webhook_url else {}
+    """Webhook label -> URL, for every webhook the rules and settings name (the setting wins for
+    the default webhook over the rules file's ``routing.webhook_url``)."""
+    default = settings.alerts_webhook_url or rules.routing.webhook_url
+    urls = {"default": default} if default else {}
     for rule_id in RULE_IDS:
         rule = rules.rule(rule_id)
         if rule.webhook_url:
@@ -62,15 +79,15 @@ def route(new: pl.DataFrame, rules: RuleSet, settings: Settings) -> tuple[pl.Dat
     missing = hooks.filter(~pl.col("webhook").is_in(known))
     if missing.height:
         notes.append(
-            f"{missing.height} webhook message(s) not queued: no webhook URL "
-            "(set ENTITLEMENTS_ALERTS_WEBHOOK_URL, or webhook_url in the rules file)"
+            f"{missing.height} webhook message(s) not queued: no webhook URL (set "
+            "ENTITLEMENTS_ALERTS_WEBHOOK_URL, or routing.webhook_url in the rules file)"
         )
     webhooks = hooks.filter(pl.col("webhook").is_in(known)).select(
         "alert_key",
         pl.lit("webhook").alias("transport"),
         "route",
         pl.col("webhook").alias("target"),
-        pl.coalesce("webhook_format", pl.lit(settings.alerts_webhook_format)).alias("format"),
+        pl.coalesce("webhook_format", pl.lit(default_format(rules, settings))).alias("format"),
     )
 
     owners = pl.DataFrame(

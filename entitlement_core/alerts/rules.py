@@ -203,8 +203,10 @@ Rules = create_model(  # type: ignore[call-overload]
 
 
 class Routing(_Strict):
-    """Where alerts of the routes ``owner`` and ``team`` go."""
+    """Where alerts go: the default webhook, the team's addresses, the owners' addresses."""
 
+    webhook_url: Url = None
+    webhook_format: Literal["json", "slack"] | None = None
     team_email: Emails = ()
     owners: dict[str, Email] = Field(default_factory=dict)
 

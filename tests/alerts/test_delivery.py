@@ -342,3 +342,21 @@ def test_two_runs_at_once_fire_and_send_each_crossing_once(world: Path, receiver
     time.sleep(0.2)
     assert sorted(receiver.keys) == sorted(set(receiver.keys)) and len(receiver.keys) == ALL_RULES
     assert Store(world).query("SELECT count(*) FROM alerts").item() == ALL_RULES
+
+
+def test_the_rules_file_can_name_the_default_webhook_and_the_environment_wins(
+    world: Path, receiver: Receiver
+) -> None:
+    other = Receiver()
+    try:
+        rules = f'[routing]\nwebhook_url = "{other.url}"\nwebhook_format = "slack"\n'
+        assert run(world, rules, alerts_webhook_url=receiver.url)[0] == 0
+        assert len(receiver.requests) == ALL_RULES and other.requests == []
+        assert all(set(r["json"]) == {"text", "blocks"} for r in receiver.requests)  # the file's format
+    finally:
+        other.close()
+
+
+def test_the_rules_file_alone_points_at_a_receiver(world: Path, receiver: Receiver) -> None:
+    assert run(world, f'[routing]\nwebhook_url = "{receiver.url}"\n')[0] == 0
+    assert len(set(receiver.keys)) == ALL_RULES
