@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from entitlement_core.alerts import parse_rules, run_alerts
 from entitlement_core.alerts.messages import message_id
@@ -360,3 +361,49 @@ def test_the_rules_file_can_name_the_default_webhook_and_the_environment_wins(
 def test_the_rules_file_alone_points_at_a_receiver(world: Path, receiver: Receiver) -> None:
     assert run(world, f'[routing]\nwebhook_url = "{receiver.url}"\n')[0] == 0
     assert len(set(receiver.keys)) == ALL_RULES
+
+
+def test_smtp_credentials_come_from_the_environment_else_streamlit_secrets(tmp_path: Path) -> None:
+    from entitlement_core.alerts.delivery import smtp_credentials
+
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('[smtp]\nusername = "mailer"\npassword = "from-secrets"\n', encoding="utf-8")
+    assert smtp_credentials(Settings(), secrets=[secrets]) == ("mailer", "from-secrets")
+    env = Settings(smtp_username="ops", smtp_password="from-env")
+    assert smtp_credentials(env, secrets=[secrets]) == ("ops", "from-env")
+    assert smtp_credentials(Settings(), secrets=[tmp_path / "none.toml"]) == (None, None)
+
+
+def test_tls_checks_the_server_certificate(world: Path, tmp_path: Path) -> None:
+    """``tls``: a server whose certificate nobody vouches for is refused (nothing is sent)."""
+    import shutil
+    import ssl
+    import subprocess as sp
+
+    from aiosmtpd.controller import Controller
+
+    from tests.alerts.conftest import free_port
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    sp.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, ssl_context=context)
+    controller.start()
+    try:
+        rules = '[routing]\nteam_email = "leads@example.com"\n[rules.exhausted]\nnotify = ["team"]\n'
+        code, _ = run(
+            world, rules, smtp_host="127.0.0.1", smtp_port=port, smtp_security="tls", alerts_attempts=1
+        )
+    finally:
+        controller.stop()
+    assert code == 3 and inbox.messages == []
+    errors = deliveries(world)["last_error"].drop_nulls().to_list()
+    assert errors and all("CERTIFICATE_VERIFY_FAILED" in e or "not attempted" in e for e in errors)
