@@ -114,8 +114,14 @@ def _sync_tables(con: duckdb.DuckDBPyConnection) -> None:
             )
 
 
+def _v3(con: duckdb.DuckDBPyConnection) -> None:
+    """Real exports: case_status_history, cases.business_hours_id, case_milestones.target_at and
+    Salesforce's clock figures, milestone_targets.business_hours_id, entitlement_processes.paused_statuses."""
+    _sync_tables(con)
+
+
 #: Forward migrations: index i upgrades a database from version i to i + 1.
-MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (_v1, _v2)
+MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (_v1, _v2, _v3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -7,17 +7,25 @@ reports the first :data:`MAX_PER_CHECK` and a count of the rest.
 
 from __future__ import annotations
 
-import zoneinfo
+import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
 
 import polars as pl
 
 from ..problems import Problem
-from ..schema import TABLES, ColumnSpec, TableSpec
+from ..schema import (
+    EARLIEST_DATE,
+    LATEST_DATE,
+    TABLES,
+    ColumnSpec,
+    ForeignKey,
+    TableSpec,
+    never_imported_message,
+)
 from ..staging import POLARS_TYPES
 from .raw import LINE, RESERVED, RawTable
+from .zones import usable_zones
 
 __all__ = ["HAS_EXTRA", "MAX_PER_CHECK", "SOURCE", "StagedTable", "parse_column", "validate_tables"]
 
@@ -37,11 +45,6 @@ class StagedTable:
     #: Spec columns the files carried; absent ones keep their stored values on update.
     present: frozenset[str]
     has_extra: bool
-
-
-@cache
-def _zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
 
 
 #: ISO 8601 as DOMAIN.md accepts it: a date, optionally a time (``T`` or a space),
@@ -177,7 +180,7 @@ class _Collector:
         self.problems: list[Problem] = []
         self._raws = {raw.source: raw for raw in raws}
 
-    def _shown(self, source: str | None, column: str | None) -> str | None:
+    def shown(self, source: str | None, column: str | None) -> str | None:
         raw = self._raws.get(source or "")
         return raw.source_column(column) if raw is not None and column is not None else column
 
@@ -208,7 +211,7 @@ class _Collector:
                 Problem(
                     file=source,
                     line=line,
-                    column=self._shown(source, column),
+                    column=self.shown(source, column),
                     record_id=record_id,
                     message=text,
                     severity=severity,  # type: ignore[arg-type]
@@ -219,7 +222,7 @@ class _Collector:
             self.problems.append(
                 Problem(
                     file=first[0],
-                    column=self._shown(first[0], column),
+                    column=self.shown(first[0], column),
                     message=f"... and {bad.height - MAX_PER_CHECK} more rows with the same problem",
                     severity=severity,  # type: ignore[arg-type]
                 )
@@ -239,6 +242,11 @@ def _stage_one(raw: RawTable, out: _Collector) -> tuple[pl.DataFrame, set[str], 
         )
     if missing:
         return None
+    # An optional key column the file lacks (milestone_targets' priority, origin) is empty on every
+    # row: the key still identifies the row, for duplicates and for the upsert.
+    absent_keys = [k for k in spec.key if k not in present]
+    frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(k) for k in absent_keys)
+    present |= set(absent_keys)
     extras = [
         c
         for c in frame.columns
@@ -272,6 +280,13 @@ def _stage_one(raw: RawTable, out: _Collector) -> tuple[pl.DataFrame, set[str], 
             word = "negative" if col.minimum == 0 else f"below {col.minimum}"
             message = f"{word} {name.replace('_', ' ')} ({{}})"
             add(parsed.filter(typed < col.minimum), name, pl.format(message, _clip(raw_c)))
+        if col.limit is not None:
+            message = f"{name.replace('_', ' ')} '{{}}' is too large: it must be below {col.limit:,.0f}"
+            beyond = (typed >= col.limit) | (typed <= -col.limit)
+            add(parsed.filter(beyond), name, pl.format(message, _clip(raw_c)))
+        if col.type in ("date", "timestamp"):
+            message = f"'{{}}' is outside the supported dates {EARLIEST_DATE} to {LATEST_DATE}"
+            add(parsed.filter(~_in_range(typed, col.type)), name, pl.format(message, _clip(raw_c)))
     for earlier, later in spec.ordered:
         if earlier in present and later in present:
             message = pl.format(
@@ -292,15 +307,31 @@ def _stage_one(raw: RawTable, out: _Collector) -> tuple[pl.DataFrame, set[str], 
     return staged, present, extras
 
 
+_FIRST_AT = dt.datetime.combine(EARLIEST_DATE, dt.time(), dt.UTC)
+_END_AT = dt.datetime.combine(LATEST_DATE + dt.timedelta(days=1), dt.time(), dt.UTC)
+
+
+def _in_range(typed: pl.Expr, kind: str) -> pl.Expr:
+    """Dates and UTC timestamps on the supported days (null passes: it is checked elsewhere)."""
+    if kind == "date":
+        inside = typed.is_between(pl.lit(EARLIEST_DATE), pl.lit(LATEST_DATE))
+    else:
+        first, end = (pl.lit(m).cast(pl.Datetime("us", "UTC")) for m in (_FIRST_AT, _END_AT))
+        inside = (typed >= first) & (typed < end)
+    return inside.fill_null(True)
+
+
 def _check_schedule(parsed: pl.DataFrame, present: set[str], add: Callable[..., None]) -> None:
     if "timezone" in present:
         zones = parsed.get_column("timezone").drop_nulls().unique().to_list()
-        unknown = [z for z in zones if z not in _zones()]
+        unknown = [z for z in zones if z not in usable_zones(zones)]
         add(
             parsed.filter(pl.col("timezone").is_in(unknown)),
             "timezone",
             pl.format(
-                "unknown time zone '{}' (use an IANA name such as Europe/Berlin)", _clip(pl.col("timezone"))
+                "unknown time zone '{}' (use an IANA name such as Europe/Berlin; "
+                "Factory and localtime are not accepted)",
+                _clip(pl.col("timezone")),
             ),
         )
     for day in _DAYS:
@@ -395,6 +426,13 @@ def _check_keys(
     existing_keys: Mapping[str, pl.DataFrame],
     out: _Collector,
 ) -> None:
+    """Duplicate keys, and references (DOMAIN.md "References").
+
+    A reference must name a row of its table (stored or in this import)
+    when that table holds rows; when it holds none at all, the ids are
+    kept as they are (a partial export) and one warning per file says how
+    many rows name them.
+    """
     frame = staged.frame
     if all(k in staged.present for k in spec.key):
         _check_duplicates(spec, frame, out)
@@ -405,16 +443,33 @@ def _check_keys(
         parent = all_staged.get(fk.table)
         if parent is not None and fk.target in parent.present:
             known.append(parent.frame.get_column(fk.target))
-        keys = (
-            pl.concat(known).drop_nulls().unique().to_frame(fk.column)
-            if known
-            else pl.DataFrame(schema={fk.column: pl.String})
-        )
+        named = frame.filter(pl.col(fk.column).is_not_null())
+        if not sum(k.len() for k in known):
+            _never_imported(spec, fk, named, out)
+            continue
+        keys = pl.concat(known).drop_nulls().unique().to_frame(fk.column)
         # An anti-join: rows whose reference is in neither the store nor the import.
-        bad = frame.filter(pl.col(fk.column).is_not_null()).join(keys, on=fk.column, how="anti")
+        bad = named.join(keys, on=fk.column, how="anti")
         message = f"unknown {fk.column} '{{}}': no such record in {fk.table}"
         out.add(
             bad.sort(LINE), spec=spec, column=fk.column, message=pl.format(message, _clip(pl.col(fk.column)))
+        )
+
+
+def _never_imported(spec: TableSpec, fk: ForeignKey, named: pl.DataFrame, out: _Collector) -> None:
+    """One warning per file whose rows name a table that holds no rows at all."""
+    if not named.height:
+        return
+    counts = named.group_by(SOURCE, maintain_order=True).agg(pl.len().alias("n"), pl.col(LINE).min())
+    for source, count, line in counts.rows():
+        out.problems.append(
+            Problem(
+                file=source,
+                line=line,
+                column=out.shown(source, fk.column),
+                message=never_imported_message(spec.name, fk, count),
+                severity="warning",
+            )
         )
 
 

@@ -206,24 +206,33 @@ def test_mapping_rule(
 
 
 @pytest.mark.parametrize(
-    ("line", "milestone", "target_minutes", "completed_at"),
+    ("line", "milestone", "target_minutes", "completed_at", "target_at"),
     [
-        (2, "First Response", "240", "2026-08-06T11:30:00.000Z"),  # TargetResponseInMins
-        (3, "Resolution", "2400", "2026-08-08T14:05:00.000Z"),  # only TargetResponseInHrs 40.00 x 60
-        (4, "First Response", "240", "2026-05-11T14:30:00.000Z"),  # CaseId written in 15 characters
-        (5, "Resolution", "2405", "2026-05-13T17:05:00.000Z"),  # only TargetResponseInDays 1.67 x 1440
-        (11, "Resolution", "2400", None),  # open milestone
+        # TargetResponseInMins; TargetDate is the target of record.
+        (2, "First Response", "240", "2026-08-06T11:30:00.000Z", "2026-08-06T14:13:00.000Z"),
+        # only TargetResponseInHrs 40.00 x 60
+        (3, "Resolution", "2400", "2026-08-08T14:05:00.000Z", "2026-08-13T10:13:00.000Z"),
+        # CaseId written in 15 characters
+        (4, "First Response", "240", "2026-05-11T14:30:00.000Z", "2026-05-12T09:26:00.000Z"),
+        # only TargetResponseInDays 1.67 x 1440
+        (5, "Resolution", "2405", "2026-05-13T17:05:00.000Z", "2026-05-18T13:31:00.000Z"),
+        (11, "Resolution", "2400", None, "2026-07-03T12:05:00.000Z"),  # open milestone
     ],
 )
 def test_case_milestones(
-    basic: list[RawTable], line: int, milestone: str, target_minutes: str, completed_at: str | None
+    basic: list[RawTable],
+    line: int,
+    milestone: str,
+    target_minutes: str,
+    completed_at: str | None,
+    target_at: str,
 ) -> None:
     found = row(basic, "case_milestones", LINE, line)
     assert found["milestone"] == milestone
     assert found["target_minutes"] == target_minutes
     assert found["completed_at"] == completed_at
     assert found["case_id"].endswith("CsEIAU") and len(found["case_id"]) == 18
-    assert found["targetdate"] == "2026-12-31T00:00:00.000Z"  # Salesforce's own target: kept, not used
+    assert found["target_at"] == target_at
 
 
 def test_milestone_targets_from_export_and_mapping(basic: list[RawTable]) -> None:
@@ -649,10 +658,9 @@ def test_bad_id_names_file_line_and_field(write_files: WriteFiles) -> None:
     ("content", "line", "message"),
     [
         (b"Id,Name\n001Hs00000AcMeQ,Acme,extra\n", 2, "3 fields where the header has 2"),
-        (b'Id,Name\n001Hs00000AcMeQ,"Acme\n', None, "not valid CSV"),
-        (b"Id,Name\n001Hs00000AcMeQ,Acme\n001Hs00000GlObX,Gl\xf6bex\n", 3, "not UTF-8"),
-        (b"", None, "empty file"),
-        (b"Id,Name,ID\n001Hs00000AcMeQ,Acme,x\n", 1, "two columns named 'ID'"),
+        (b'Id,Name\n001Hs00000AcMeQ,"Acme\n', 2, "a quoted value is never closed"),
+        (b"", None, "the file is empty"),
+        (b"Id,Name,ID\n001Hs00000AcMeQ,Acme,x\n", 1, "duplicate column header"),
     ],
 )
 def test_unreadable_csv(write_files: WriteFiles, content: bytes, line: int | None, message: str) -> None:
