@@ -211,7 +211,10 @@ def _process_without_targets(t: Tables) -> pl.LazyFrame:
         t.milestone_targets.select("process_id").unique(), on="process_id", how="anti"
     ).select(
         pl.col("process_id").alias("record_id"),
-        pl.lit("entitlement process has no milestone targets: its cases get no milestones").alias("message"),
+        pl.lit(
+            "entitlement process has no milestone targets: its cases get no milestones "
+            "unless their milestones are imported"
+        ).alias("message"),
     )
 
 

@@ -32,7 +32,7 @@ class FileStats:
     rows_read: int
     rows_added: int
     rows_updated: int
-    #: How the file's text was read (``utf-8``, ``cp1252 (not valid UTF-8)``, ``parquet`` ...).
+    #: How the file's text was read (``UTF-8``, ``Windows-1252: not valid UTF-8``, ``Parquet`` ...).
     encoding: str = ""
 
 

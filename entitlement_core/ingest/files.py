@@ -63,6 +63,13 @@ _CP1252_HIGH = {
     byte: (bytes([byte]).decode("cp1252", errors="ignore") or chr(byte)) for byte in range(0x80, 0xA0)
 }
 _CP1252 = str.maketrans({chr(byte): char for byte, char in _CP1252_HIGH.items()})
+_NAMES = {
+    "utf-8": "UTF-8",
+    "utf-16": "UTF-16",
+    "utf-32": "UTF-32",
+    "cp1252": "Windows-1252",
+    "latin-1": "Latin-1",
+}
 _KIND = {
     stat.S_IFIFO: "a pipe (FIFO)",
     stat.S_IFCHR: "a character device",
@@ -79,12 +86,13 @@ class Text:
     data: bytes
     #: ``utf-8``, ``utf-16``, ``utf-32``, ``cp1252`` or ``latin-1``.
     encoding: str
-    #: Why that encoding, when it was not the file's own UTF-8 ("not valid UTF-8", "forced").
+    #: Why that encoding, when it was not the file's own UTF-8 ("not valid UTF-8", "--encoding").
     note: str = ""
 
     def describe(self) -> str:
-        """``cp1252 (not valid UTF-8)``: what the import summary shows per file."""
-        return f"{self.encoding} ({self.note})" if self.note else self.encoding
+        """``Windows-1252: not valid UTF-8``: what the import summary shows per file."""
+        name = _NAMES.get(self.encoding, self.encoding)
+        return f"{name}: {self.note}" if self.note else name
 
 
 def _fail(source: str, message: str, line: int | None = None) -> ProblemsError:
@@ -177,9 +185,9 @@ def decode(data: bytes, source: str, encoding: Encoding | None = None) -> Text:
                 raise _fail(source, message, line) from None
             return _line_ends(Text(text, name.lower()))
     if encoding == "cp1252":
-        return _line_ends(Text(_windows_1252(data), "cp1252", "forced"))
+        return _line_ends(Text(_windows_1252(data), "cp1252", "--encoding"))
     if encoding == "latin-1":
-        return _line_ends(Text(data.decode("latin-1").encode("utf-8"), "latin-1", "forced"))
+        return _line_ends(Text(data.decode("latin-1").encode("utf-8"), "latin-1", "--encoding"))
     if data.isascii():
         return _line_ends(Text(data, "utf-8"))
     try:

@@ -206,7 +206,7 @@ def read_native_file(
         read_as = text.describe()
     elif suffix == ".parquet":
         frame, sources = _parquet_frame(data, source, TABLES[table])
-        read_as = "parquet"
+        read_as = "Parquet"
     else:
         raise _fail(source, "unsupported file type: use .csv or .parquet")
     return RawTable(

@@ -41,7 +41,7 @@ class RawTable:
     sha256: str = ""
     format: str = "native"
     column_sources: dict[str, str] = field(default_factory=dict)
-    #: How the file's text was read (``utf-8``, ``cp1252 (not valid UTF-8)``, ``parquet`` ...).
+    #: How the file's text was read (``UTF-8``, ``Windows-1252: not valid UTF-8``, ``Parquet`` ...).
     encoding: str = ""
 
     def source_column(self, column: str) -> str:

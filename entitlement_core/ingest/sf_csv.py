@@ -37,7 +37,7 @@ class Export:
     headers: dict[str, str] = field(default_factory=dict)
     #: Names of derived columns, for messages (``__date`` -> ``ActivityDate``).
     derived: dict[str, str] = field(default_factory=dict)
-    #: How the file's text was read (``utf-8``, ``cp1252 (not valid UTF-8)`` ...).
+    #: How the file's text was read (``UTF-8``, ``Windows-1252: not valid UTF-8`` ...).
     encoding: str = ""
 
     def has(self, sf_field: str) -> bool:

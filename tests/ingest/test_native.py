@@ -351,7 +351,7 @@ def test_empty_files_are_reported_and_windows_1252_is_read(store: Store) -> None
         import_uploads(store, [("accounts.csv", b"")])
     windows = "account_id,name\nA1,Caf\xe9 \u20ac\n".encode("cp1252")
     result = import_uploads(store, [("accounts.csv", windows)])
-    assert result.files[0].encoding == "cp1252 (not valid UTF-8)"
+    assert result.files[0].encoding == "Windows-1252: not valid UTF-8"
     assert store.query("SELECT name FROM accounts").item() == "Caf\xe9 \u20ac"
     with pytest.raises(ProblemsError) as info:
         import_uploads(store, [("accounts.csv", b"account_id,name\nA2,Caf\xe9\n")], encoding="utf-8")
