@@ -763,3 +763,32 @@ def test_short_and_long_rows_are_refused_with_their_lines(tmp_path: Path) -> Non
         ("Account.csv", 3, "2 fields where the header has 3"),
         ("Account.csv", 4, "4 fields where the header has 3"),
     ]
+
+
+def test_clock_fields_paused_statuses_and_milestone_calendars(
+    write_files: WriteFiles, tmp_path: Path
+) -> None:
+    """Case.BusinessHoursId, CaseMilestone's TargetDate and clock figures, a mapped paused-statuses
+    field of SlaProcess and MilestoneTarget.BusinessHoursId reach their native columns."""
+    berlin, ny = "01mHs00000BeRlNIAV", "01mHs00000NyCsEIAV"
+    folder = write_files(
+        {
+            "SlaProcess.csv": '"Id","Name","Paused_Statuses__c"\n"552Hs00000StDsP","Std","On Hold;Waiting"\n',
+            "MilestoneTarget.csv": "Process,Milestone,MinutesToComplete,BusinessHoursId\n"
+            f"Std,Resolution,2400,{ny}\n",
+            "Case.csv": '"Id","AccountId","CreatedDate","BusinessHoursId"\n'
+            f'"500Hs0000001CsE","001Hs00000AcMeQ","2026-03-02 09:15:00","{berlin}"\n',
+            "CaseMilestone.csv": '"CaseId","MilestoneTypeId","StartDate","TargetDate","ElapsedTimeInMins",'
+            '"StoppedTimeInMins","ActualElapsedTimeInMins"\n"500Hs0000001CsE","557Hs00000FrSrP",'
+            '"2026-03-02 09:15:00","2026-03-02 13:15:00","240.0","15.0","225.0"\n',
+        }
+    )
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('[fields.SlaProcess]\nPaused_Statuses__c = "paused_statuses"\n')
+    raws = read_salesforce(folder, mapping=load_mapping(mapping))
+    assert row(raws, "entitlement_processes", "name", "Std")["paused_statuses"] == "On Hold;Waiting"
+    assert row(raws, "milestone_targets", "milestone", "Resolution")["business_hours_id"] == ny
+    assert row(raws, "cases", "business_hours_id", berlin)["created_at"] == "2026-03-02 09:15:00"
+    milestone = row(raws, "case_milestones", "target_at", "2026-03-02 13:15:00")
+    assert (milestone["crm_elapsed_minutes"], milestone["crm_stopped_minutes"]) == ("240.0", "15.0")
+    assert milestone["crm_actual_elapsed_minutes"] == "225.0"
