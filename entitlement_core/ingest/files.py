@@ -47,6 +47,8 @@ __all__ = [
 Encoding = Literal["utf-8", "cp1252", "latin-1"]
 #: Encodings a user may force (``import --encoding``).
 ENCODINGS: tuple[str, ...] = ("utf-8", "cp1252", "latin-1")
+#: Bytes looked at to tell text from binary data.
+_SAMPLE = 4096
 #: The import limit when no setting says otherwise: 4 GiB.
 DEFAULT_MAX_FILE_BYTES = 4096 * 1024 * 1024
 
@@ -184,6 +186,12 @@ def decode(data: bytes, source: str, encoding: Encoding | None = None) -> Text:
                 message = f"the file starts with a {name} byte-order mark but is not {name}"
                 raise _fail(source, message, line) from None
             return _line_ends(Text(text, name.lower()))
+    sample = data[:_SAMPLE]
+    if sample.count(0) * 10 >= len(sample) > 0:
+        # Text has no NUL characters; a tenth of them is binary data or UTF-16 without its mark.
+        raise _fail(
+            source, "not a text file: binary data, or UTF-16 without a byte-order mark (save it as UTF-8 CSV)"
+        )
     if encoding == "cp1252":
         return _line_ends(Text(_windows_1252(data), "cp1252", "--encoding"))
     if encoding == "latin-1":

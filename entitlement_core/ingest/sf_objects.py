@@ -350,8 +350,19 @@ def _finish_business_hours(
 def _finish_entitlement(
     ex: Export, ctx: Context, columns: dict[str, pl.Expr], sources: dict[str, str]
 ) -> None:
-    """Usage type and cap: a mapped usage type, else an hours bank, else per-incident cases, else none."""
+    """Term, usage type and cap.
+
+    Salesforce leaves EndDate empty for an entitlement that never ends: its
+    term runs to the last supported day. An empty StartDate is the day the
+    record was created. (A field missing from the export is still reported.)
+    Usage type and cap: a mapped usage type, else an hours bank, else
+    per-incident cases, else none.
+    """
     none = pl.lit(None, pl.String)
+    if "end_date" in columns:
+        columns["end_date"] = pl.coalesce(columns["end_date"], pl.lit(LATEST_DATE.isoformat()))
+    if "start_date" in columns and ex.has("CreatedDate"):
+        columns["start_date"] = pl.coalesce(columns["start_date"], pl.col("createddate").str.slice(0, 10))
     hours_cap = columns.pop("hours_cap", none)
     per_incident = (
         pl.col("isperincident").str.strip_chars().str.to_lowercase().is_in(["true", "1"])

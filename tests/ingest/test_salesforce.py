@@ -792,3 +792,20 @@ def test_clock_fields_paused_statuses_and_milestone_calendars(
     milestone = row(raws, "case_milestones", "target_at", "2026-03-02 13:15:00")
     assert (milestone["crm_elapsed_minutes"], milestone["crm_stopped_minutes"]) == ("240.0", "15.0")
     assert milestone["crm_actual_elapsed_minutes"] == "225.0"
+
+
+def test_entitlement_without_end_never_ends_and_without_start_starts_when_created(
+    write_files: WriteFiles,
+) -> None:
+    folder = write_files(
+        {
+            "Entitlement.csv": '"Id","AccountId","StartDate","EndDate","CreatedDate"\n'
+            '"550Hs00000AcStD","001Hs00000AcMeQ","2026-01-01","","2025-12-15 09:00:00"\n'
+            '"550Hs00000GxHrS","001Hs00000AcMeQ","","2026-12-31","2025-12-16T09:00:00.000Z"\n'
+        }
+    )
+    (raw,) = read_salesforce(folder)
+    assert raw.frame.select("start_date", "end_date").rows() == [
+        ("2026-01-01", "2199-12-31"),
+        ("2025-12-16", "2026-12-31"),
+    ]

@@ -141,3 +141,16 @@ def test_salesforce_headers_and_bytes_are_refused(
     assert matching, [str(p) for p in info.value.problems]
     assert (matching[0].file, matching[0].line, matching[0].column) == ("Account.csv", line, column)
     assert_same_content(before, snapshot(store))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "account_id,name\nA1,Acme\n".encode("utf-16-le"),  # UTF-16 without its byte-order mark
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00",
+        b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00",  # an .xlsx saved under a .csv name
+    ],
+)
+def test_binary_data_is_not_text(data: bytes) -> None:
+    with pytest.raises(ProblemsError, match="not a text file: binary data, or UTF-16 without"):
+        decode(data, "accounts.csv")
