@@ -274,3 +274,66 @@ def test_edge_values_are_accepted_and_every_report_survives(
     store = Store(":memory:")
     import_path(store, tmp_path, format="native")
     _every_report_and_validate(store, as_of)
+
+
+WEEKLY = Path(__file__).resolve().parents[1] / "fixtures" / "salesforce" / "weekly"
+
+
+def _weekly() -> dict[str, pl.DataFrame]:
+    from entitlement_core.ingest.files import decode
+
+    frames = {}
+    for path in sorted(WEEKLY.glob("*.csv")):
+        text = decode(path.read_bytes(), path.name).data
+        frames[path.name] = pl.read_csv(text, infer_schema=False)
+    return frames
+
+
+WEEKLY_FRAMES = _weekly()
+WEEKLY_CELLS = [(name, column) for name, frame in WEEKLY_FRAMES.items() for column in frame.columns]
+
+
+@st.composite
+def hostile_export_cell(draw: st.DrawFn) -> tuple[str, str, int, str]:
+    name, column = draw(st.sampled_from(WEEKLY_CELLS))
+    lowered = column.lower()
+    if lowered.endswith("id"):
+        values = st.one_of(st.sampled_from(["000000000000000AAA", "000000000000000", "", "001xx"]), _TEXT)
+    elif "date" in lowered or lowered.endswith("stamp"):
+        values = st.one_of(_TIMESTAMPS, _DATES, _TEXT)
+    elif "time" in lowered and "zone" not in lowered and "mins" not in lowered:
+        values = st.one_of(_HHMM, _TEXT)
+    elif lowered == "timezonesidkey":
+        values = _ZONES
+    else:
+        values = st.one_of(_NUMBERS, _TEXT, st.sampled_from(["0", "1", "true", "false", ""]))
+    row = draw(st.integers(0, WEEKLY_FRAMES[name].height - 1))
+    return name, column, row, draw(values.filter(lambda v: "\x00" not in v))
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(cells=st.lists(hostile_export_cell(), min_size=1, max_size=3))
+def test_hostile_values_in_a_salesforce_export_are_refused_or_every_report_survives(
+    tmp_path_factory: pytest.TempPathFactory, cells: list[tuple[str, str, int, str]]
+) -> None:
+    folder = tmp_path_factory.mktemp("hostile-export")
+    frames = dict(WEEKLY_FRAMES)
+    for name, column, row, value in cells:
+        frames[name] = frames[name].with_columns(
+            pl.when(pl.int_range(pl.len()) == row).then(pl.lit(value)).otherwise(pl.col(column)).alias(column)
+        )
+    for name, frame in frames.items():
+        frame.write_csv(folder / name, quote_style="always", line_terminator="\r\n")
+    store = Store(":memory:")
+    try:
+        import_path(store, folder, format="salesforce")
+    except ProblemsError as exc:
+        assert exc.problems and all(p.file for p in exc.problems)
+        assert sum(store.table_counts().values()) == 0
+        return
+    _every_report_and_validate(store, AS_OF[0])
