@@ -79,30 +79,20 @@ def test_unknown_encoding_is_a_usage_error(tmp_path: Path) -> None:
     assert "invalid choice: 'utf-7'" in proc.stderr
 
 
-def test_every_report_and_validate_run_from_the_command_line(tmp_path: Path) -> None:
-    """As a user would: import the weekly export, then every report and validate, in processes."""
+def test_every_report_and_validate_run_from_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As a user would: import the weekly export, then every report and validate."""
     from entitlement_core.reports import REPORT_NAMES
 
-    db = tmp_path / "w.duckdb"
-    run = [sys.executable, "-m", "entitlement_core"]
-    assert (
-        subprocess.run(
-            [*run, "import", str(WEEKLY), "--db", str(db)], cwd=ROOT, capture_output=True
-        ).returncode
-        == 0
-    )
+    db = str(tmp_path / "w.duckdb")
+    assert main(["import", str(WEEKLY), "--db", db]) == 0
+    capsys.readouterr()
     for name in REPORT_NAMES:
-        proc = subprocess.run(
-            [*run, "report", name, "--db", str(db), "--as-of", "2026-06-30", "--format", "json"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
-        assert proc.returncode == 0, proc.stderr
-        assert "Traceback" not in proc.stderr
-    proc = subprocess.run([*run, "validate", "--db", str(db)], cwd=ROOT, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    assert "9 cases name contacts that were never imported" in proc.stdout
+        assert main(["report", name, "--db", db, "--as-of", "2026-06-30", "--format", "json"]) == 0, name
+        assert capsys.readouterr().out.startswith("[")
+    assert main(["validate", "--db", db]) == 0
+    assert "9 cases name contacts that were never imported" in capsys.readouterr().out
 
 
 def test_a_version_two_database_gains_the_new_table_and_columns(tmp_path: Path) -> None:
