@@ -83,7 +83,6 @@ def _cmd_import(args: argparse.Namespace, store: Store) -> int:
         format=args.format,
         mapping=Path(args.mapping) if args.mapping else None,
         encoding=args.encoding,
-        max_file_bytes=load_settings(db_path=args.db).import_max_file_mb * 1024 * 1024,
         progress=_Progress(),
     )
     print(result.summary())
