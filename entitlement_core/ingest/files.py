@@ -26,6 +26,7 @@ is read as a line end, so no record is ever lost to one long line.
 
 from __future__ import annotations
 
+import codecs
 import os
 import stat
 from dataclasses import dataclass
@@ -49,6 +50,8 @@ Encoding = Literal["utf-8", "cp1252", "latin-1"]
 ENCODINGS: tuple[str, ...] = ("utf-8", "cp1252", "latin-1")
 #: Bytes looked at to tell text from binary data.
 _SAMPLE = 4096
+#: Bytes decoded at a time.
+_CHUNK = 16 * 1024 * 1024
 #: The import limit when no setting says otherwise: 4 GiB.
 DEFAULT_MAX_FILE_BYTES = 4096 * 1024 * 1024
 
@@ -59,12 +62,17 @@ _BOMS: tuple[tuple[bytes, str, str], ...] = (
     (b"\xff\xfe", "utf-16-le", "UTF-16"),
     (b"\xfe\xff", "utf-16-be", "UTF-16"),
 )
-#: Windows-1252's characters at 0x80-0x9F (its only difference from ISO 8859-1); the five
-#: undefined bytes (0x81, 0x8D, 0x8F, 0x90, 0x9D) stay the C1 controls, as Windows reads them.
-_CP1252_HIGH = {
-    byte: (bytes([byte]).decode("cp1252", errors="ignore") or chr(byte)) for byte in range(0x80, 0xA0)
-}
-_CP1252 = str.maketrans({chr(byte): char for byte, char in _CP1252_HIGH.items()})
+
+
+def _c1_controls(error: UnicodeError) -> tuple[str, int]:
+    """The five bytes Windows-1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) are the C1
+    controls of the same number, as Windows reads them."""
+    assert isinstance(error, UnicodeDecodeError)
+    return error.object[error.start : error.end].decode("latin-1"), error.end
+
+
+_CP1252_ERRORS = "entitlements-cp1252-c1"
+codecs.register_error(_CP1252_ERRORS, _c1_controls)
 _NAMES = {
     "utf-8": "UTF-8",
     "utf-16": "UTF-16",
@@ -162,7 +170,24 @@ def _line_of(data: bytes, offset: int) -> int:
 
 
 def _windows_1252(data: bytes) -> bytes:
-    return data.decode("latin-1").translate(_CP1252).encode("utf-8")
+    # One byte per character: decoded a chunk at a time, so a large file never lives as one str.
+    view = memoryview(data)
+    return b"".join(
+        bytes(view[i : i + _CHUNK]).decode("cp1252", errors=_CP1252_ERRORS).encode("utf-8")
+        for i in range(0, len(data), _CHUNK)
+    )
+
+
+def _utf8_error(data: bytes) -> int | None:
+    """Offset of the first byte that is not valid UTF-8 (None: all valid), checked a chunk at a time."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    for i in range(0, len(data), _CHUNK):
+        try:
+            decoder.decode(view[i : i + _CHUNK], final=i + _CHUNK >= len(data))
+        except UnicodeDecodeError as err:
+            return max(i + err.start - len(decoder.getstate()[0]), 0)
+    return None
 
 
 def decode(data: bytes, source: str, encoding: Encoding | None = None) -> Text:
@@ -196,17 +221,12 @@ def decode(data: bytes, source: str, encoding: Encoding | None = None) -> Text:
         return _line_ends(Text(_windows_1252(data), "cp1252", "--encoding"))
     if encoding == "latin-1":
         return _line_ends(Text(data.decode("latin-1").encode("utf-8"), "latin-1", "--encoding"))
-    if data.isascii():
+    bad = None if data.isascii() else _utf8_error(data)
+    if bad is None:
         return _line_ends(Text(data, "utf-8"))
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        if encoding == "utf-8":
-            raise _fail(
-                source, "not UTF-8 text (--encoding utf-8): save the file as UTF-8", _line_of(data, err.start)
-            ) from None
-        return _line_ends(Text(_windows_1252(data), "cp1252", "not valid UTF-8"))
-    return _line_ends(Text(data, "utf-8"))
+    if encoding == "utf-8":
+        raise _fail(source, "not UTF-8 text (--encoding utf-8): save the file as UTF-8", _line_of(data, bad))
+    return _line_ends(Text(_windows_1252(data), "cp1252", "not valid UTF-8"))
 
 
 def _line_ends(text: Text) -> Text:
