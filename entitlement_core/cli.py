@@ -43,6 +43,15 @@ def parse_as_of(text: str | None, *, now: dt.datetime | None = None) -> dt.datet
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
+def _horizons(text: str) -> tuple[int, ...]:
+    from .forecast.backtest import parse_horizons
+
+    try:
+        return parse_horizons(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 class _Progress:
     """Progress on standard error: a rewriting line on a terminal, plain lines otherwise."""
 
@@ -69,7 +78,14 @@ def _cmd_demo(args: argparse.Namespace, store: Store) -> int:
     from .demo import build_demo
 
     today = dt.date.fromisoformat(args.today) if args.today else dt.datetime.now(dt.UTC).date()
-    summary = build_demo(store, cases=args.cases, seed=args.seed, today=today, progress=_Progress())
+    summary = build_demo(
+        store,
+        cases=args.cases,
+        seed=args.seed,
+        today=today,
+        progress=_Progress(),
+        seasonality=args.seasonality,
+    )
     print(f"demo database {store.path}: {summary}")
     return 0
 
@@ -103,7 +119,8 @@ def _cmd_report(args: argparse.Namespace, store: Store) -> int:
     from .staging import load_tables
 
     settings = load_settings()
-    frame = run_report(args.name, load_tables(store), as_of=args.as_of, settings=settings)
+    options = {} if args.horizons is None else {"horizons": args.horizons}
+    frame = run_report(args.name, load_tables(store), as_of=args.as_of, settings=settings, **options)
     write_frame(frame, args.out, args.format)
     if args.out not in (None, "-"):
         print(f"wrote {frame.height} rows to {args.out}", file=sys.stderr)
@@ -161,6 +178,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--cases", type=int, default=50_000, help="number of cases (default 50000)")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     demo.add_argument("--today", metavar="DATE", help="the demo's 'today' (default: today, UTC)")
+    demo.add_argument(
+        "--no-seasonality", dest="seasonality", action="store_false", help="spread cases evenly over the days"
+    )
     demo.set_defaults(run=_cmd_demo)
 
     imp = sub.add_parser("import", parents=[common], help="import a folder or files (all or nothing)")
@@ -187,6 +207,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("--out", metavar="FILE", help="output file, or - for standard output (default -)")
     rep.add_argument("--format", choices=["csv", "parquet", "json"], default="csv")
+    rep.add_argument(
+        "--horizons",
+        type=_horizons,
+        metavar="DAYS",
+        help="forecast-backtest: days before each term's end to predict from (default 30,90,180)",
+    )
     rep.set_defaults(run=_cmd_report)
 
     val = sub.add_parser("validate", parents=[common], help="list configuration and data problems")
@@ -211,6 +237,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.as_of = parse_as_of(None)
     if getattr(args, "format", None) == "parquet" and args.command == "report" and args.out in (None, "-"):
         parser.error("--format parquet needs --out FILE")
+    if getattr(args, "horizons", None) is not None and args.name != "forecast-backtest":
+        parser.error("--horizons applies to the forecast-backtest report only")
     try:
         settings = load_settings(db_path=args.db)
         with Store(settings.db_path) as store:

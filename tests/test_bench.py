@@ -89,3 +89,12 @@ def test_demo_benchmark_builds_the_asked_number_of_cases() -> None:
 
     line = json.loads(run_script("bench/bench_demo.py", "2000").splitlines()[-1])
     assert line["cases"] == 2000 and line["time_entries"] > 0 and line["cases_per_second"] > 0
+
+
+def test_forecast_benchmark_runs_and_prints_its_ratios(tmp_path: Path, capsys) -> None:
+    bench = load("bench_forecast")
+    code = bench.main(["--cases", "4000", "--repeat", "1", "--db-dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "ratio forecast / report utilization" in out
+    assert "report forecast-backtest" in out

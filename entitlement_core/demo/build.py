@@ -58,7 +58,7 @@ def generate_demo(
     n_days = world.today_day - first_day + 1
     first_year = (dt.date(1970, 1, 1) + dt.timedelta(days=first_day)).year
     holidays = holidays_frame(first_year, options.today.year + 1)
-    weights = day_weights(first_day, n_days, holidays)
+    weights = day_weights(first_day, n_days, holidays, seasonal=options.seasonality)
     offsets = utc_offsets(first_day, n_days)
     plan = plan_cases(world, options, weights, offsets, first_day)
 
@@ -100,6 +100,7 @@ def build_demo(
     today: dt.date | None = None,
     progress: Progress | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    seasonality: bool = True,
 ) -> DemoSummary:
     """Replace the native tables' content with a seeded, realistic demo.
 
@@ -126,6 +127,8 @@ def build_demo(
         ``progress(done, total, message)`` after the world and each chunk.
     chunk_size
         Cases generated and appended per step (memory bound; content unchanged).
+    seasonality
+        False: cases spread evenly over the days (no weekly or yearly pattern).
 
     Returns
     -------
@@ -138,6 +141,7 @@ def build_demo(
         seed=seed,
         today=today if today is not None else dt.datetime.now(dt.UTC).date(),
         chunk_size=chunk_size,
+        seasonality=seasonality,
     )
     counts = dict.fromkeys(IMPORT_ORDER, 0)
     with store.transaction() as con:

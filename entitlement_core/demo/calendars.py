@@ -227,12 +227,15 @@ def utc_offsets(first_day: int, n_days: int) -> np.ndarray:
     return out
 
 
-def day_weights(first_day: int, n_days: int, holidays: pl.DataFrame) -> np.ndarray:
+def day_weights(first_day: int, n_days: int, holidays: pl.DataFrame, *, seasonal: bool = True) -> np.ndarray:
     """Relative case volume per (zone, local day): weekdays busy, weekends and holidays quiet.
 
     A seasonal swell peaks in February and dips in August; the last two
-    weeks of December are quiet everywhere.
+    weeks of December are quiet everywhere. With ``seasonal=False`` every
+    day weighs the same.
     """
+    if not seasonal:
+        return np.ones((len(ZONES), n_days))
     days = np.arange(first_day, first_day + n_days, dtype=np.int64)
     weekday = (days + 3) % 7  # epoch day 0 was a Thursday; Monday = 0
     dates = days.astype("datetime64[D]")

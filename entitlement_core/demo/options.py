@@ -18,12 +18,16 @@ class DemoOptions:
     """What to build: same options, same data (``today`` is explicit, never the clock).
 
     ``chunk_size`` changes only how the cases are streamed, never their content.
+    ``seasonality`` False spreads cases evenly over the days (no weekly
+    pattern, no yearly swell, no quiet holidays): a world without calendar
+    patterns, to see what a forecaster gains from them.
     """
 
     today: dt.date
     cases: int = 50_000
     seed: int = 7
     chunk_size: int = DEFAULT_CHUNK_SIZE
+    seasonality: bool = True
 
     def __post_init__(self) -> None:
         if not 0 <= self.cases <= MAX_CASES:
@@ -49,4 +53,5 @@ class DemoSummary:
     def __str__(self) -> str:
         tables = ", ".join(f"{n:,} {name}" for name, n in self.counts.items() if n)
         o = self.options
-        return f"{tables} (seed {o.seed}, today {o.today.isoformat()}) in {self.elapsed_seconds:.1f} s"
+        flat = "" if o.seasonality else ", no seasonality"
+        return f"{tables} (seed {o.seed}, today {o.today.isoformat()}{flat}) in {self.elapsed_seconds:.1f} s"
