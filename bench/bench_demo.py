@@ -30,7 +30,9 @@ def _one(cases: int, chunk_size: int, memory: bool) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(":memory:" if memory else Path(tmp) / "demo.duckdb")
         started = time.perf_counter()
-        summary = build_demo(store, cases=cases, seed=7, today=TODAY, chunk_size=chunk_size)
+        # As the `demo` command builds it: beside the database, put in its place when finished.
+        with store.rebuilding() as fresh:
+            summary = build_demo(fresh, cases=cases, seed=7, today=TODAY, chunk_size=chunk_size)
         wall = time.perf_counter() - started
         store.close()
         size = 0 if memory else (Path(tmp) / "demo.duckdb").stat().st_size

@@ -361,9 +361,10 @@ def consumed_only(store: Store, as_of: dt.datetime) -> pl.DataFrame:
 def ours(store: Store, as_of: dt.datetime) -> tuple[float, float, pl.DataFrame]:
     """What ``report utilization`` runs: seconds to load the tables, seconds of the report, the report."""
     start = time.perf_counter()
-    tables = load_tables(store)
-    loaded = time.perf_counter()
-    report = REPORTS["utilization"](tables, as_of=as_of, settings=SETTINGS)
+    with store.reading() as snap:  # one read-only snapshot, as the command line reads
+        tables = load_tables(snap)
+        loaded = time.perf_counter()
+        report = REPORTS["utilization"](tables, as_of=as_of, settings=SETTINGS)
     return loaded - start, time.perf_counter() - loaded, report
 
 

@@ -9,7 +9,7 @@ from .problems import Problem, ProblemsError
 from .schema import TABLES
 from .settings import Settings, Thresholds, load_settings
 from .staging import Tables, load_tables
-from .store import DEFAULT_DB_PATH, SCHEMA_VERSION, Store, StoreError, open_store
+from .store import DEFAULT_DB_PATH, SCHEMA_VERSION, Store, StoreBusy, StoreError, open_store
 
 __all__ = [
     "DEFAULT_DB_PATH",
@@ -19,6 +19,7 @@ __all__ = [
     "ProblemsError",
     "Settings",
     "Store",
+    "StoreBusy",
     "StoreError",
     "Tables",
     "Thresholds",

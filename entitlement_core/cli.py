@@ -1,24 +1,39 @@
 """Command line: ``python -m entitlement_core COMMAND`` (DOMAIN.md "Command line (v1)").
 
-Every command takes ``--db PATH`` and ``--help``; it exits 0 on success and
-non-zero with a one-line reason on standard error otherwise (1: the input or
-data has problems, 2: the command was used wrongly).
+Every command takes ``--db PATH`` and ``--wait SECONDS`` (before or after
+the command name) and ``--help``. Arguments are checked before the database
+is touched. Exit codes (README, "Command line"):
+
+- 0: done;
+- 1: the input, the data or the database stopped it: one line per problem
+  on standard error, and nothing was changed;
+- 2: the command was used wrongly (a usage line and the reason);
+- 130: interrupted (Ctrl-C, or SIGTERM from a scheduler): nothing was changed.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import os
+import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from .problems import ProblemsError
 from .settings import load_settings
 from .store import Store, StoreError
 
-__all__ = ["main", "parse_as_of"]
+__all__ = ["AS_OF_RANGE", "DEMO_TODAY_RANGE", "main", "parse_as_of"]
+
+#: Moments an as-of may name: the analytics look a few years around it, inside what dates can hold.
+AS_OF_RANGE = (dt.date(1900, 1, 1), dt.date(9000, 12, 31))
+#: Days the demo's "today" may be (its terms reach years around it).
+DEMO_TODAY_RANGE = AS_OF_RANGE
 
 
 def parse_as_of(text: str | None, *, now: dt.datetime | None = None) -> dt.datetime:
@@ -34,13 +49,42 @@ def parse_as_of(text: str | None, *, now: dt.datetime | None = None) -> dt.datet
     try:
         if len(text) == 10:
             day = dt.date.fromisoformat(text)
-            return dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
-        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
+            moment = dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
+        else:
+            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+            moment = moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+    except (ValueError, OverflowError):
         raise argparse.ArgumentTypeError(
             f"--as-of {text!r} is not a date (YYYY-MM-DD) or ISO 8601 timestamp"
         ) from None
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+    low, high = AS_OF_RANGE
+    if not low <= moment.date() <= high:
+        raise argparse.ArgumentTypeError(f"--as-of {text!r} is outside {low} to {high}")
+    return moment
+
+
+def _demo_today(text: str) -> dt.date:
+    try:
+        day = dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--today {text!r} is not a date (YYYY-MM-DD)") from None
+    low, high = DEMO_TODAY_RANGE
+    if not low <= day <= high:
+        raise argparse.ArgumentTypeError(f"--today {text!r} is outside {low} to {high}")
+    return day
+
+
+def _at_least(minimum: float, kind: type = int) -> Any:
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__} number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text} is below {minimum:g}")
+        return value
+
+    return parse
 
 
 def _horizons(text: str) -> tuple[int, ...]:
@@ -74,28 +118,44 @@ class _Progress:
         self.last = line
 
 
+def _actor() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return f"cli:uid {os.getuid()}" if hasattr(os, "getuid") else "cli"
+
+
+# -- commands ------------------------------------------------------------------------
+
+
 def _cmd_demo(args: argparse.Namespace, store: Store) -> int:
     from .demo import build_demo
 
-    today = dt.date.fromisoformat(args.today) if args.today else dt.datetime.now(dt.UTC).date()
-    summary = build_demo(
-        store,
-        cases=args.cases,
-        seed=args.seed,
-        today=today,
-        progress=_Progress(),
-        seasonality=args.seasonality,
-    )
+    today = args.today or dt.datetime.now(dt.UTC).date()
+    # Built beside the database and put in its place only when finished: a build stopped
+    # midway (Ctrl-C, a kill) leaves the database as it was.
+    with store.rebuilding() as fresh:
+        summary = build_demo(
+            fresh,
+            cases=args.cases,
+            seed=args.seed,
+            today=today,
+            progress=_Progress(),
+            seasonality=args.seasonality,
+        )
     print(f"demo database {store.path}: {summary}")
     return 0
 
 
 def _cmd_import(args: argparse.Namespace, store: Store) -> int:
-    from .ingest import import_path
+    from .admin import import_files
 
-    result = import_path(
+    result = import_files(
         store,
         Path(args.path),
+        actor=_actor(),
         format=args.format,
         mapping=Path(args.mapping) if args.mapping else None,
         encoding=args.encoding,
@@ -120,8 +180,10 @@ def _cmd_report(args: argparse.Namespace, store: Store) -> int:
 
     settings = load_settings()
     options = {} if args.horizons is None else {"horizons": args.horizons}
-    frame = run_report(args.name, load_tables(store), as_of=args.as_of, settings=settings, **options)
-    write_frame(frame, args.out, args.format)
+    # Tables are scanned lazily: the snapshot stays open until the report is written.
+    with store.reading() as snap:
+        frame = run_report(args.name, load_tables(snap), as_of=args.as_of, settings=settings, **options)
+        write_frame(frame, args.out, args.format)
     if args.out not in (None, "-"):
         print(f"wrote {frame.height} rows to {args.out}", file=sys.stderr)
     return 0
@@ -131,7 +193,8 @@ def _cmd_validate(args: argparse.Namespace, store: Store) -> int:
     from .checks import check_configuration, problems_of
     from .staging import load_tables
 
-    found = check_configuration(load_tables(store))
+    with store.reading() as snap:
+        found = check_configuration(load_tables(snap))
     for problem in problems_of(found):
         print(str(problem))
     errors = found.filter(found["severity"] == "error").height
@@ -141,49 +204,123 @@ def _cmd_validate(args: argparse.Namespace, store: Store) -> int:
 
 
 def _cmd_renew(args: argparse.Namespace, store: Store) -> int:
-    import getpass
-
     from .renewal import apply_renewals, plan_renewals
     from .staging import load_tables
 
-    plan = plan_renewals(load_tables(store), as_of=args.as_of, due_within_days=args.due_within)
-    for line in plan.lines():
-        print(("would " if args.dry_run else "") + line)
+    with store.reading() as snap:
+        plan = plan_renewals(load_tables(snap), as_of=args.as_of, due_within_days=args.due_within)
+    if args.dry_run:
+        for line in plan.lines():
+            print("would " + line)
+    done = plan if args.dry_run else apply_renewals(store, plan, actor=_actor())
+    if not args.dry_run:
+        for line in done.lines():
+            print(line)
     if plan.is_empty:
         print("nothing to renew", file=sys.stderr)
     elif not args.dry_run:
-        apply_renewals(store, plan, actor=f"cli:{getpass.getuser()}")
+        skipped = plan.entitlements.height - done.entitlements.height
         print(
-            f"renewed {plan.entitlements.height} entitlement(s), {plan.grants.height} grant(s) created",
+            f"renewed {done.entitlements.height} entitlement(s), {done.grants.height} grant(s) created"
+            + (f"; {skipped} renewed meanwhile by another run, left alone" if skipped else ""),
             file=sys.stderr,
         )
     return 0
+
+
+def _cmd_backup(args: argparse.Namespace, store: Store) -> int:
+    from .backup import backup
+
+    target = backup(store, args.file)
+    print(f"backed up {store.path} to {target} ({target.stat().st_size:,} bytes)", file=sys.stderr)
+    return 0
+
+
+def _cmd_restore(args: argparse.Namespace, store: Store) -> int:
+    from .backup import restore
+
+    saved = restore(store, args.file)
+    print(f"restored {store.path} from {args.file}", file=sys.stderr)
+    if saved is not None:
+        print(f"the content it replaced is saved in {saved}", file=sys.stderr)
+    return 0
+
+
+def _cmd_hash_password(args: argparse.Namespace, store: None) -> int:
+    import getpass
+
+    from .auth import hash_password
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("New admin password: ")
+        if getpass.getpass("The same again: ") != password:
+            print("error: the two passwords differ; nothing was made", file=sys.stderr)
+            return 1
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 8:
+        print("error: the password needs at least 8 characters", file=sys.stderr)
+        return 1
+    print(hash_password(password))
+    print("Set it as ENTITLEMENTS_ADMIN_PASSWORD_HASH and restart the app.", file=sys.stderr)
+    return 0
+
+
+# -- arguments -----------------------------------------------------------------------
+
+
+def _globals(parser: argparse.ArgumentParser, *, sub: bool) -> None:
+    """``--db`` and ``--wait``, accepted before and after the command name."""
+    default = argparse.SUPPRESS if sub else None
+    suffix = "" if sub else "_main"
+    parser.add_argument(
+        "--db",
+        dest="db" + suffix,
+        default=default,
+        metavar="PATH",
+        help="database file (default: ENTITLEMENTS_DB_PATH, else data/entitlements.duckdb)",
+    )
+    parser.add_argument(
+        "--wait",
+        dest="wait" + suffix,
+        default=default,
+        type=_at_least(0, float),
+        metavar="SECONDS",
+        help="how long to wait while another process uses the database (default 30)",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
     from .reports import REPORT_NAMES
 
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", metavar="PATH", help="database file (default: data/entitlements.duckdb)")
+    _globals(common, sub=True)
     parser = argparse.ArgumentParser(
         prog="python -m entitlement_core",
         description="Entitlement analytics: build, import and report on usage-based entitlements and SLAs.",
-        parents=[common],
+        epilog="Exit codes: 0 done, 1 stopped by a problem (nothing changed), 2 used wrongly, "
+        "130 interrupted.",
     )
+    _globals(parser, sub=False)
+    parser.add_argument("--traceback", action="store_true", help="show the traceback of an unexpected error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    demo = sub.add_parser(
-        "demo", parents=[common], help="build a realistic demo database (replaces its data)"
+    def command(name: str, run: Any, help: str, *, needs_db: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, parents=[common], help=help, description=help)
+        p.set_defaults(run=run, needs_db=needs_db)
+        return p
+
+    demo = command("demo", _cmd_demo, "build a realistic demo database (replaces its data)")
+    demo.add_argument("--cases", type=_at_least(0), default=50_000, help="number of cases (default 50000)")
+    demo.add_argument("--seed", type=_at_least(0), default=7, help="random seed (default 7)")
+    demo.add_argument(
+        "--today", type=_demo_today, metavar="DATE", help="the demo's 'today' (default: today, UTC)"
     )
-    demo.add_argument("--cases", type=int, default=50_000, help="number of cases (default 50000)")
-    demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
-    demo.add_argument("--today", metavar="DATE", help="the demo's 'today' (default: today, UTC)")
     demo.add_argument(
         "--no-seasonality", dest="seasonality", action="store_false", help="spread cases evenly over the days"
     )
-    demo.set_defaults(run=_cmd_demo)
 
-    imp = sub.add_parser("import", parents=[common], help="import a folder or files (all or nothing)")
+    imp = command("import", _cmd_import, "import a folder or files (all or nothing)", needs_db=False)
     imp.add_argument("path", help="folder of CSV/Parquet files, or one file")
     imp.add_argument("--format", choices=["native", "salesforce"], help="input format (default: detected)")
     imp.add_argument(
@@ -194,9 +331,8 @@ def _parser() -> argparse.ArgumentParser:
         choices=["utf-8", "cp1252", "latin-1"],
         help="text encoding of the CSV files (default: UTF-8, else Windows-1252; a byte-order mark wins)",
     )
-    imp.set_defaults(run=_cmd_import)
 
-    rep = sub.add_parser("report", parents=[common], help="write a report as CSV, Parquet or JSON")
+    rep = command("report", _cmd_report, "write a report as CSV, Parquet or JSON")
     rep.add_argument("name", choices=REPORT_NAMES, metavar="NAME", help=", ".join(REPORT_NAMES))
     rep.add_argument(
         "--as-of",
@@ -213,51 +349,165 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DAYS",
         help="forecast-backtest: days before each term's end to predict from (default 30,90,180)",
     )
-    rep.set_defaults(run=_cmd_report)
 
-    val = sub.add_parser("validate", parents=[common], help="list configuration and data problems")
-    val.set_defaults(run=_cmd_validate)
+    command("validate", _cmd_validate, "list configuration and data problems")
 
-    ren = sub.add_parser("renew", parents=[common], help="renewal run: next-term entitlements (idempotent)")
+    ren = command("renew", _cmd_renew, "renewal run: next-term entitlements (idempotent)")
     ren.add_argument(
-        "--due-within", type=int, required=True, metavar="DAYS", help="renew terms ending within DAYS"
+        "--due-within",
+        type=_at_least(0),
+        required=True,
+        metavar="DAYS",
+        help="renew terms ending within DAYS",
     )
     ren.add_argument(
         "--as-of", type=parse_as_of, default=None, metavar="TIMESTAMP", help="as-of moment (default now)"
     )
     ren.add_argument("--dry-run", action="store_true", help="print what would be done; change nothing")
-    ren.set_defaults(run=_cmd_renew)
+
+    bak = command("backup", _cmd_backup, "write a consistent copy of the database to a new file")
+    bak.add_argument("file", metavar="FILE", help="the backup file to create")
+    res = command(
+        "restore",
+        _cmd_restore,
+        "replace the database with a backup (the replaced content is backed up first)",
+        needs_db=False,
+    )
+    res.add_argument("file", metavar="FILE", help="a backup made by `backup`")
+    command(
+        "hash-password",
+        _cmd_hash_password,
+        "make a salted hash of an admin password (reads it from the terminal or standard input)",
+        needs_db=False,
+    )
     return parser
+
+
+def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Settle the global options and check the arguments, before anything is touched."""
+    for name in ("db", "wait"):
+        before, after = getattr(args, f"{name}_main"), getattr(args, name, None)
+        if before is not None and after is not None and before != after:
+            parser.error(f"--{name} is given twice, with different values ({before} and {after})")
+        setattr(args, name, after if after is not None else before)
+    if getattr(args, "as_of", "absent") is None:
+        args.as_of = parse_as_of(None)
+    if args.command == "report" and args.format == "parquet" and args.out in (None, "-"):
+        parser.error("--format parquet needs --out FILE")
+    if getattr(args, "horizons", None) is not None and args.name != "forecast-backtest":
+        parser.error("--horizons applies to the forecast-backtest report only")
+    if args.command == "backup" and not Path(args.file).resolve().parent.is_dir():
+        parser.error(f"{args.file}: its folder does not exist")
+
+
+def _missing(args: argparse.Namespace, path: Path) -> str | None:
+    """Why the command cannot run on this database file (None: it can)."""
+    if args.command == "import" and not Path(args.path).exists():
+        return f"{args.path}: no such file or folder"
+    if args.command == "restore" and not Path(args.file).is_file():
+        return f"{args.file}: no such file"
+    if args.needs_db and args.command != "demo" and not path.exists():
+        return f"database {path} does not exist: build one with `demo` or `import` files first"
+    return None
+
+
+class _Stop:
+    """Ctrl-C or SIGTERM (a scheduler stopping the job) ends the command: rolled back, exit 130.
+
+    DuckDB turns the interrupt of a running query into an error of its own;
+    the flag tells that error apart from a real failure.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        self.requested = True
+        raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        try:
+            previous = {sig: signal.signal(sig, self) for sig in (signal.SIGINT, signal.SIGTERM)}
+        except ValueError:  # not the main thread
+            yield
+            return
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return " ".join(lines[:2]) if lines else type(exc).__name__
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    if getattr(args, "as_of", "absent") is None:
-        args.as_of = parse_as_of(None)
-    if getattr(args, "format", None) == "parquet" and args.command == "report" and args.out in (None, "-"):
-        parser.error("--format parquet needs --out FILE")
-    if getattr(args, "horizons", None) is not None and args.name != "forecast-backtest":
-        parser.error("--horizons applies to the forecast-backtest report only")
+    _check(parser, args)
+    stop = _Stop()
     try:
-        settings = load_settings(db_path=args.db)
-        with Store(settings.db_path) as store:
-            if args.command != "demo" and store.demo_build_unfinished():
-                print(
-                    f"warning: the demo build in {store.path} did not finish; its data is partial "
-                    "(run `demo` again)",
-                    file=sys.stderr,
-                )
-            return int(args.run(args, store))
-    except ProblemsError as exc:
+        with stop.installed():
+            code = _run(args)
+            sys.stdout.flush()
+            return code
+    except BaseException as exc:
+        if stop.requested or isinstance(exc, KeyboardInterrupt):
+            print("error: interrupted; nothing was changed", file=sys.stderr)
+            return 130
+        return _failure(exc, args)
+
+
+def _failure(exc: BaseException, args: argparse.Namespace) -> int:
+    """The exit code of a command stopped by ``exc``, after its one line on standard error."""
+    import duckdb
+    import polars as pl
+
+    if isinstance(exc, ProblemsError):
         for problem in exc.problems:
             print(str(problem), file=sys.stderr)
         print(f"error: {len(exc.problems)} problem(s) found; nothing was changed", file=sys.stderr)
+    elif isinstance(exc, BrokenPipeError):
+        # The reader of standard output went away (`... | head`): stop quietly.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    elif isinstance(exc, StoreError | KeyError | ValueError | OSError):
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+    elif isinstance(exc, duckdb.Error | pl.exceptions.PolarsError | OverflowError | MemoryError):
+        print(f"error: {type(exc).__name__}: {_one_line(exc)}; nothing was changed", file=sys.stderr)
+    elif isinstance(exc, Exception) and not args.traceback:
+        print(
+            f"error: unexpected {type(exc).__name__}: {_one_line(exc)} (run again with --traceback, "
+            "and please report it)",
+            file=sys.stderr,
+        )
+    else:
+        raise exc
+    return 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "hash-password":
+        return int(args.run(args, None))
+    settings = load_settings(db_path=args.db)
+    path = Path(settings.db_path)
+    reason = _missing(args, path)
+    if reason:
+        print(f"error: {reason}", file=sys.stderr)
         return 1
-    except (StoreError, KeyError, ValueError, OSError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"error: {message}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("error: interrupted; nothing was changed", file=sys.stderr)
-        return 130
+    wait = args.wait if args.wait is not None else settings.db_wait_seconds
+    store = Store(path, wait=wait)
+    try:
+        if args.command not in ("demo", "restore") and store.demo_build_unfinished():
+            print(
+                f"warning: the demo build in {store.path} did not finish; its data is partial "
+                "(run `demo` again)",
+                file=sys.stderr,
+            )
+        return int(args.run(args, store))
+    finally:
+        store.close()

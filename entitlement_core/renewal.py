@@ -33,7 +33,7 @@ from .usage.balances import balances
 from .usage.grants import rollover_quantity
 from .usage.terms import entitlement_terms, known_zones, local_midnight_utc
 
-__all__ = ["RenewalPlan", "apply_renewals", "plan_renewals"]
+__all__ = ["RenewalConflict", "RenewalPlan", "apply_renewals", "plan_renewals"]
 
 _COPIED = (
     "account_id", "usage_type", "plan", "consume_on", "overflow", "process_id", "business_hours_id",
@@ -238,19 +238,62 @@ def _rollovers(
     )
 
 
-def apply_renewals(store: Store, plan: RenewalPlan, *, actor: str) -> None:
-    """Write a renewal plan in one transaction, with an audit entry per record."""
+class RenewalConflict(Exception):
+    """Records of a renewal plan exist already (found in the transaction that would write them)."""
+
+
+def _not_yet_applied(store: Store, plan: RenewalPlan) -> RenewalPlan:
+    """The part of ``plan`` nobody applied yet, read in the caller's transaction: entitlements
+    another run renewed meanwhile (or whose new id is taken) and grants that exist are left out."""
+    ents, grants = plan.entitlements, plan.grants
+    taken = store.query(
+        "SELECT entitlement_id, renewal_of FROM entitlements "
+        "WHERE list_contains(?, entitlement_id) OR list_contains(?, renewal_of)",
+        [ents["entitlement_id"].to_list(), ents["renewal_of"].drop_nulls().to_list()],
+    )
+    existing = store.query(
+        "SELECT grant_id FROM grants WHERE list_contains(?, grant_id)", [grants["grant_id"].to_list()]
+    )
+    left = ents.filter(
+        ~pl.col("entitlement_id").is_in(taken["entitlement_id"].implode())
+        & ~pl.col("renewal_of").is_in(taken["renewal_of"].drop_nulls().implode())
+    )
+    dropped = ents.join(left.select("entitlement_id"), on="entitlement_id", how="anti")["entitlement_id"]
+    kept_grants = grants.filter(
+        ~pl.col("grant_id").is_in(existing["grant_id"].implode())
+        & ~pl.col("entitlement_id").is_in(dropped.implode())
+    )
+    return RenewalPlan(left, kept_grants)
+
+
+def apply_renewals(store: Store, plan: RenewalPlan, *, actor: str, strict: bool = False) -> RenewalPlan:
+    """Write a renewal plan in one transaction, with an audit entry per record; returns what it wrote.
+
+    "Already renewed" is decided inside the transaction that writes, so two
+    runs at once (a scheduled ``renew`` and the admin page) never renew an
+    entitlement twice: what the other one applied first is left out, or,
+    with ``strict``, the whole plan is refused (:class:`RenewalConflict`)
+    and nothing is written.
+    """
     if plan.is_empty:
-        return
+        return plan
     with store.transaction() as con:
-        _ensure_resources(store, con, plan.grants)
-        if plan.entitlements.height:
-            store.append(con, "entitlements", plan.entitlements)
-        if plan.grants.height:
-            store.append(con, "grants", plan.grants)
+        todo = _not_yet_applied(store, plan)
+        if strict and (todo.entitlements.height, todo.grants.height) != (
+            plan.entitlements.height,
+            plan.grants.height,
+        ):
+            raise RenewalConflict("some of these renewals exist already")
+        if todo.is_empty:
+            return todo
+        _ensure_resources(store, con, todo.grants)
+        if todo.entitlements.height:
+            store.append(con, "entitlements", todo.entitlements)
+        if todo.grants.height:
+            store.append(con, "grants", todo.grants)
         for table, frame, key in (
-            ("entitlements", plan.entitlements, "entitlement_id"),
-            ("grants", plan.grants, "grant_id"),
+            ("entitlements", todo.entitlements, "entitlement_id"),
+            ("grants", todo.grants, "grant_id"),
         ):
             for row in frame.to_dicts():
                 store.audit(
@@ -263,6 +306,7 @@ def apply_renewals(store: Store, plan: RenewalPlan, *, actor: str) -> None:
                     after=row,
                 )
         store.bump_data_version(con)
+    return todo
 
 
 def _ensure_resources(store: Store, con: object, grants: pl.DataFrame) -> None:

@@ -49,9 +49,24 @@ class Settings(BaseSettings):
     import_max_file_mb: int = Field(
         4096, ge=1, description="Largest file an import reads, in MiB; a larger file is refused."
     )
-    admin_password_sha256: str | None = Field(
-        None, description="SHA-256 hex digest of the admin password (used when OIDC is not configured)."
+    db_wait_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="How long the app waits for the database while another process writes to it.",
     )
+    admin_password_hash: str | None = Field(
+        None,
+        description="Salted hash of the admin password (used when OIDC is not configured); "
+        "make one with `python -m entitlement_core hash-password`.",
+    )
+    admin_password_sha256: str | None = Field(
+        None, description="Deprecated: unsalted SHA-256 hex digest of the admin password."
+    )
+
+    @property
+    def admin_password(self) -> str | None:
+        """The admin password's hash: the salted setting, else the deprecated SHA-256 one."""
+        return self.admin_password_hash or self.admin_password_sha256
 
     @property
     def thresholds(self) -> Thresholds:

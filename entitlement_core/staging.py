@@ -138,10 +138,11 @@ def load_tables(store: Any) -> Tables:
     them again together with those already read (one statement: the columns
     always come from the same read). Each scanned table reads on a thread of
     its own (the time entries need not wait behind the cases), through a
-    cursor of its own, outside any transaction of the caller. Keep the
-    store open until the frames are collected; call
-    :meth:`Tables.collect_all` for an in-memory snapshot of every column
-    (the app does, to run many marts on the same data).
+    cursor of its own. Pass a read session
+    (``with store.reading() as snap: load_tables(snap)``): every table then
+    comes from one snapshot, and the frames must be collected before the
+    block ends; call :meth:`Tables.collect_all` for an in-memory snapshot of
+    every column (the app does, to run many marts on the same data).
 
     Examples
     --------

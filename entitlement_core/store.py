@@ -1,35 +1,67 @@
-"""The embedded DuckDB store: connection, DDL, migrations and typed reads.
+"""The embedded DuckDB store: sessions, DDL, migrations and typed reads.
 
 The store owns every SQL statement that touches the database file. Values
 always travel as bound parameters; table and column names come only from
 :mod:`entitlement_core.schema`, never from user input. Frames cross from
 DuckDB to Polars once, through Arrow.
+
+Access model (:mod:`entitlement_core.access`): no process holds the file
+between operations. A :class:`Store` is a handle on the file, not an open
+connection:
+
+- ``with store.reading() as snap:`` opens the file read-only, and ``snap``
+  (a :class:`Session`) reads a consistent snapshot, from any thread, until
+  the block ends and the file is closed again;
+- ``with store.transaction() as con:`` opens it read-write for one
+  transaction: everything inside commits together or not at all, then the
+  file is closed and the data version file beside it
+  (``<database>.version``) is rewritten, so readers elsewhere know to reload
+  (:meth:`Store.stamp`) without opening the database;
+- the read methods of :class:`Store` itself (``store.query(...)``) each open
+  a short session of their own, or use the one this thread is in: inside a
+  transaction they see its uncommitted writes, which is how every check of a
+  write runs inside the transaction that writes.
+
+Both wait (``wait`` seconds, default 30) while another process holds the
+file, and then fail with :class:`StoreBusy` naming it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
+from .access import DEFAULT_WAIT_SECONDS, Gate, StoreBusy, StoreError, VersionFile, gate_for
+from .keys import add_keys
 from .schema import DUCKDB_TYPES, TABLES, TableSpec
+from .session import Session, StoreReads, scalar, set_meta
+from .session import data_version as _data_version
 
-__all__ = ["DEFAULT_DB_PATH", "SCHEMA_VERSION", "Store", "StoreError", "open_store", "scalar"]
+__all__ = [
+    "DEFAULT_DB_PATH",
+    "DEFAULT_WAIT_SECONDS",
+    "SCHEMA_VERSION",
+    "Session",
+    "Store",
+    "StoreBusy",
+    "StoreError",
+    "open_store",
+    "scalar",
+]
 
 
 #: The default database file: ``data/entitlements.duckdb`` beside the project.
 DEFAULT_DB_PATH = Path(__file__).resolve().parent.parent / "data" / "entitlements.duckdb"
-
-
-class StoreError(RuntimeError):
-    """A database problem worth a one-line message (locked file, newer schema...)."""
 
 
 def _table_ddl(spec: TableSpec) -> str:
@@ -114,55 +146,233 @@ def _sync_tables(con: duckdb.DuckDBPyConnection) -> None:
             )
 
 
-def _v3(con: duckdb.DuckDBPyConnection) -> None:
-    """Real exports: case_status_history, cases.business_hours_id, case_milestones.target_at and
-    Salesforce's clock figures, milestone_targets.business_hours_id, entitlement_processes.paused_statuses."""
+def _v3_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """Keys enforced by the database (refused, naming them, when stored rows repeat a key);
+    who ran each import."""
     _sync_tables(con)
+    add_keys(con)
+    con.execute("ALTER TABLE import_batches ADD COLUMN IF NOT EXISTS actor VARCHAR")
 
 
-#: Forward migrations: index i upgrades a database from version i to i + 1.
-MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (_v1, _v2, _v3)
+def _v4_real_exports(con: duckdb.DuckDBPyConnection) -> None:
+    """Real exports: case_status_history (keyed), cases.business_hours_id, case_milestones.target_at
+    and Salesforce's clock figures, milestone_targets.business_hours_id,
+    entitlement_processes.paused_statuses."""
+    _sync_tables(con)
+    add_keys(con)
+
+
+#: Forward migrations: index i upgrades a database from version i to i + 1. A migration that
+#: creates a native table calls :func:`~entitlement_core.keys.add_keys` to give it its key.
+MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (
+    _v1,
+    _v2,
+    _v3_keys,
+    _v4_real_exports,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-class Store:
+class Store(StoreReads):
     """One DuckDB database file (or ``:memory:``) with the native schema.
 
-    A single connection is shared; each thread works through its own cursor
-    (:meth:`cursor`), which is how DuckDB serves several threads of one
-    process (the Streamlit server) safely.
+    Opening a store creates the file when it is missing and migrates an older
+    schema (after backing it up, :mod:`entitlement_core.backup`); it keeps
+    nothing open afterwards. ``:memory:`` keeps its one in-memory database
+    until :meth:`close`. ``wait`` bounds every wait for the file (seconds).
     """
 
-    def __init__(self, path: str | Path = DEFAULT_DB_PATH, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path = DEFAULT_DB_PATH,
+        *,
+        read_only: bool = False,
+        wait: float | None = None,
+        backups: bool = True,
+    ) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._con = duckdb.connect(self.path, read_only=read_only)
-        except duckdb.IOException as exc:
-            raise StoreError(f"cannot open database {self.path}: {exc}") from exc
-        self._con.execute("SET TimeZone = 'UTC'")
+        self.read_only = read_only
+        self._backups = backups
+        self.wait = DEFAULT_WAIT_SECONDS if wait is None else float(wait)
         self._local = threading.local()
-        self._write_lock = threading.RLock()
-        if not read_only:
-            self.migrate()
+        self._memory: duckdb.DuckDBPyConnection | None = None
+        if self.path == ":memory:":
+            self._memory = duckdb.connect(":memory:")
+            self._gate = Gate(self.path, self._open_memory, file_lock=False)
+        else:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._gate = gate_for(self.path, self._open_file)
+        self._version = VersionFile(self.path + ".version")
+        self._prepare()
 
-    # -- connection -----------------------------------------------------
-    def cursor(self) -> duckdb.DuckDBPyConnection:
-        """This thread's cursor on the shared connection."""
-        cur = getattr(self._local, "cursor", None)
-        if cur is None:
-            cur = self._con.cursor()
-            cur.execute("SET TimeZone = 'UTC'")
-            self._local.cursor = cur
-        return cur
+    # -- opening ----------------------------------------------------------
+    def _open_file(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        con = duckdb.connect(self.path, read_only=read_only)
+        con.execute("SET TimeZone = 'UTC'")
+        return con
+
+    def _open_memory(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        if self._memory is None:
+            raise StoreError("the in-memory store is closed")
+        # Readers share the gate's connection and take cursors of it; a cursor
+        # is also the writer's own connection (its transaction is its own).
+        con = self._memory.cursor()
+        con.execute("SET TimeZone = 'UTC'")
+        return con
+
+    @property
+    def is_memory(self) -> bool:
+        return self._memory is not None
+
+    def _prepare(self) -> None:
+        """Create the file, or check its schema: migrate an older one, refuse a newer one."""
+        exists = self.is_memory or Path(self.path).exists()
+        if not exists and self.read_only:
+            raise StoreError(f"database {self.path} does not exist")
+        current = 0
+        if exists and not self.is_memory:
+            with self.reading() as snap:
+                current = snap.schema_version()
+                if current > SCHEMA_VERSION:
+                    raise StoreError(
+                        f"database {self.path} has schema version {current}, newer than this "
+                        f"program's {SCHEMA_VERSION}: upgrade the program"
+                    )
+                if current == SCHEMA_VERSION or self.read_only:
+                    # A writer stopped between its commit and the version file: put it right
+                    # (no writer can be at work while this snapshot is open).
+                    number = snap.data_version()
+                    if self._version_number() != number:
+                        self._write_version(number)
+                    return
+        self.migrate()
+
+    def _deadline(self) -> float:
+        return time.monotonic() + self.wait
+
+    # -- sessions ---------------------------------------------------------
+    def _current(self) -> Session | None:
+        return getattr(self._local, "session", None)
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
-        return self.cursor()
+        """The connection of the session this thread is in (a transaction or a read)."""
+        session = self._current()
+        if session is None:
+            raise StoreError(
+                "no open session on this thread: use `with store.reading()` or `with store.transaction()`"
+            )
+        return session.con
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A consistent read-only snapshot, open until the block ends (then the file is closed).
+
+        Inside a transaction of this thread, the transaction's own connection.
+        """
+        current = self._current()
+        if current is not None:
+            yield current
+            return
+        base = self._gate.acquire_read(self._deadline(), self.wait)
+        session = Session(self.path, base, writable=False)
+        self._local.session = session
+        try:
+            yield session
+        finally:
+            self._local.session = None
+            try:
+                session.close()
+            finally:
+                self._gate.release_read()
+
+    @contextmanager
+    def writer(self) -> Iterator[Session]:
+        """The file alone, read-write, for one or more transactions; closed when the block ends.
+
+        A block that changed the data version rewrites the version file
+        (while it still holds the file, so a reader who sees the new version
+        reads the new data).
+        """
+        current = self._current()
+        if current is not None:
+            if not current.writable:
+                raise StoreError("a write cannot start inside a read session of the same thread")
+            yield current
+            return
+        if self.read_only:
+            raise StoreError(f"database {self.path} is opened read-only here")
+        con = self._gate.acquire_write(self._deadline(), self.wait)
+        session = Session(self.path, con, writable=True)
+        self._local.session = session
+        try:
+            before = _data_version(con)
+            yield session
+            after = _data_version(con)
+            if after != before or self._version_number() != after:
+                self._write_version(after)
+        finally:
+            self._local.session = None
+            try:
+                session.close()
+            finally:
+                self._gate.release_write(con)
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One atomic write: everything inside commits together or not at all.
+
+        Reads of this store on the same thread inside the block run in the
+        transaction (they see its writes). A transaction inside a transaction
+        joins it.
+        """
+        with self.writer() as session:
+            if session.in_transaction:
+                yield session.con
+                return
+            con = session.con
+            con.execute("BEGIN TRANSACTION")
+            session.in_transaction = True
+            try:
+                yield con
+            except BaseException:
+                session.in_transaction = False
+                con.execute("ROLLBACK")
+                raise
+            session.in_transaction = False
+            con.execute("COMMIT")
+
+    # -- the data version file ---------------------------------------------
+    def stamp(self) -> str:
+        """The data version as of the last commit, read without opening the database (cheap).
+
+        ``"<data version> <token>"``: the token changes with every change, so a
+        restored or rebuilt database never matches what a cache keeps of
+        another one. Caches key on it.
+        """
+        if self.is_memory:
+            return f"{self.data_version()} {id(self)}"
+        return self._version.read() or "0 -"
+
+    def _version_number(self) -> int | None:
+        return None if self.is_memory else self._version.number()
+
+    def _write_version(self, number: int) -> None:
+        if not self.is_memory:
+            self._version.write(number)
+
+    def rebuilding(self) -> AbstractContextManager[Store]:
+        """A fresh store that replaces this one whole when the block ends without error
+        (:func:`entitlement_core.backup.rebuilding`)."""
+        from .backup import rebuilding
+
+        return rebuilding(self)
 
     def close(self) -> None:
-        self._con.close()
+        """Release the in-memory database (a file store keeps nothing open)."""
+        if self._memory is not None:
+            self._memory.close()
+            self._memory = None
 
     def __enter__(self) -> Store:
         return self
@@ -170,51 +380,35 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- schema ---------------------------------------------------------
-    def schema_version(self) -> int:
-        con = self.con
-        exists = scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'store_meta'")
-        if not exists:
-            return 0
-        value = scalar(con, "SELECT value FROM store_meta WHERE key = 'schema_version'")
-        return int(value) if value is not None else 0
-
+    # -- schema -----------------------------------------------------------
     def migrate(self) -> None:
-        """Apply forward migrations up to :data:`SCHEMA_VERSION`, each in a transaction."""
-        current = self.schema_version()
-        if current > SCHEMA_VERSION:
-            raise StoreError(
-                f"database {self.path} has schema version {current}, newer than this "
-                f"program's {SCHEMA_VERSION}: upgrade the program"
-            )
-        for version in range(current, SCHEMA_VERSION):
-            with self.transaction() as con:
-                MIGRATIONS[version](con)
-                self._set_meta(con, "schema_version", str(version + 1))
-                if version == 0:
-                    self._set_meta(con, "data_version", "0")
+        """Apply forward migrations up to :data:`SCHEMA_VERSION`, each in a transaction.
 
+        An existing database is backed up first (:func:`entitlement_core.backup.backup_before_migration`).
+        """
+        from .backup import backup_before_migration
+
+        with self.writer() as session:
+            con = session.con
+            current = session.schema_version()
+            if current > SCHEMA_VERSION:
+                raise StoreError(
+                    f"database {self.path} has schema version {current}, newer than this "
+                    f"program's {SCHEMA_VERSION}: upgrade the program"
+                )
+            if 0 < current < SCHEMA_VERSION and not self.is_memory and self._backups:
+                backup_before_migration(self, con, current)
+            for version in range(current, SCHEMA_VERSION):
+                with self.transaction() as tx:
+                    MIGRATIONS[version](tx)
+                    set_meta(tx, "schema_version", str(version + 1))
+                    if version == 0:
+                        set_meta(tx, "data_version", "0")
+
+    # -- writes (inside the caller's transaction) ---------------------------
     @staticmethod
     def _set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
-        con.execute(
-            "INSERT INTO store_meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [key, value],
-        )
-
-    # -- transactions ---------------------------------------------------
-    @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One atomic write: everything inside commits together or not at all."""
-        with self._write_lock:
-            con = self.con
-            con.execute("BEGIN TRANSACTION")
-            try:
-                yield con
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            else:
-                con.execute("COMMIT")
+        set_meta(con, key, value)
 
     def bump_data_version(self, con: duckdb.DuckDBPyConnection) -> None:
         """Mark the data as changed (inside the caller's transaction): caches key on this."""
@@ -223,50 +417,10 @@ class Store:
             "WHERE key = 'data_version'"
         )
 
-    def data_version(self) -> int:
-        value = scalar(self.con, "SELECT value FROM store_meta WHERE key = 'data_version'")
-        return int(value) if value is not None else 0
-
     def mark_demo_build(self, con: duckdb.DuckDBPyConnection, *, finished: bool) -> None:
         """Record (inside the caller's transaction) that a demo build started or finished."""
-        self._set_meta(con, "demo_build", "finished" if finished else "started")
+        set_meta(con, "demo_build", "finished" if finished else "started")
 
-    def demo_build_unfinished(self) -> bool:
-        """True when a demo build started here and never finished (the process stopped midway)."""
-        return scalar(self.con, "SELECT value FROM store_meta WHERE key = 'demo_build'") == "started"
-
-    # -- reads ----------------------------------------------------------
-    def table(self, name: str, columns: Sequence[str] | None = None) -> pl.DataFrame:
-        """A whole native table as a Polars frame (typed as in the schema)."""
-        spec = TABLES[name]
-        wanted = list(columns) if columns is not None else [*spec.column_names, "extra"]
-        allowed = {*spec.column_names, "extra"}
-        bad = [c for c in wanted if c not in allowed]
-        if bad:
-            raise KeyError(f"unknown columns of {name}: {bad}")
-        cols = ", ".join(f'"{c}"' for c in wanted)
-        return self.query(f'SELECT {cols} FROM "{name}"')
-
-    def query(self, sql: str, params: Sequence[object] | dict[str, object] | None = None) -> pl.DataFrame:
-        """Run a read-only statement built by this package and return a Polars frame."""
-        rel = self.con.sql(sql, params=params) if params is not None else self.con.sql(sql)
-        return pl.from_arrow(rel.to_arrow_table())  # type: ignore[return-value]
-
-    def count(self, name: str) -> int:
-        if name not in TABLES and name not in ("import_batches", "audit_log"):
-            raise KeyError(name)
-        return int(scalar(self.con, f'SELECT count(*) FROM "{name}"') or 0)
-
-    def table_counts(self) -> dict[str, int]:
-        return {name: self.count(name) for name in TABLES}
-
-    def import_history(self) -> pl.DataFrame:
-        return self.query("SELECT * FROM import_batches ORDER BY batch_id DESC")
-
-    def audit_entries(self, limit: int = 200) -> pl.DataFrame:
-        return self.query("SELECT * FROM audit_log ORDER BY audit_id DESC LIMIT ?", [limit])
-
-    # -- writes ---------------------------------------------------------
     def append(self, con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
         """Append a frame whose columns are a subset of the table's (inside a transaction)."""
         spec = TABLES[name]
@@ -276,11 +430,15 @@ class Store:
             raise KeyError(f"unknown columns for {name}: {set(frame.columns) - allowed}")
         view = f"_append_{name}"
         con.register(view, frame.to_arrow())
+        col_sql = ", ".join(f'"{c}"' for c in cols)
         try:
-            col_sql = ", ".join(f'"{c}"' for c in cols)
             con.execute(f'INSERT INTO "{name}" ({col_sql}) SELECT {col_sql} FROM "{view}"')
-        finally:
-            con.unregister(view)
+        except BaseException:
+            # The failed statement aborted the transaction: keep its error, not the cleanup's.
+            with contextlib.suppress(duckdb.Error):
+                con.unregister(view)
+            raise
+        con.unregister(view)
 
     def clear(self, con: duckdb.DuckDBPyConnection) -> None:
         """Delete every native table's rows (inside the caller's transaction)."""
@@ -316,13 +474,8 @@ class Store:
         )
 
 
-def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] | None = None) -> object:
-    """The first value of a statement's first row (fetching it whole: DuckDB 2
-    refuses further work on a cursor with an unfinished result)."""
-    rows = con.execute(sql, params).fetchall() if params is not None else con.execute(sql).fetchall()
-    return rows[0][0] if rows else None
-
-
-def open_store(path: str | Path | None = None, *, read_only: bool = False) -> Store:
+def open_store(
+    path: str | Path | None = None, *, read_only: bool = False, wait: float | None = None
+) -> Store:
     """Open (creating and migrating when needed) the store at ``path`` or the default file."""
-    return Store(DEFAULT_DB_PATH if path is None else path, read_only=read_only)
+    return Store(DEFAULT_DB_PATH if path is None else path, read_only=read_only, wait=wait)

@@ -9,6 +9,7 @@ from entitlement_core import app_data, charts
 from entitlement_core.usage import reconciliation, utilization, weekly_consumption
 from ui import common
 from ui import grants as grant_view
+from ui.markdown import md
 
 c = common.header("Account", "Is this customer entitled to support right now, and how much is left?")
 common.require_data()
@@ -27,7 +28,7 @@ if not query:
     )
     st.stop()
 if matches.is_empty():
-    st.warning(f"Nothing matches “{query}”. Check the spelling, or search by email or asset ID.")
+    st.warning(f"Nothing matches “{md(query)}”. Check the spelling, or search by email or asset ID.")
     st.stop()
 
 ids = list(dict.fromkeys(matches["account_id"].to_list()))
@@ -50,10 +51,10 @@ util = utilization(
 ).collect()
 grants = app_data.grant_balances(sub, as_of=c.as_of)
 
-st.subheader(info["account_name"] or account_id)
+st.subheader(md(info["account_name"] or account_id))
 st.caption(
-    f"{account_id} · tier {info['tier'] or '—'} · {info['region'] or '—'} · "
-    f"account owner {info['owner'] or '—'}"
+    f"{md(account_id)} · tier {md(info['tier'] or '—')} · {md(info['region'] or '—')} · "
+    f"account owner {md(info['owner'] or '—')}"
 )
 
 processes = sub.entitlement_processes.select("process_id", pl.col("name").alias("process_name")).collect()
@@ -73,13 +74,13 @@ for row in active.iter_rows(named=True):
     with st.container(border=True):
         head, remaining, sla = st.columns([3, 1, 2])
         head.markdown(
-            f"**{row['name'] or row['entitlement_id']}**  \n"
-            f"{row['entitlement_id']} · {row['plan'] or 'no plan'}"
+            f"**{md(row['name'] or row['entitlement_id'])}**  \n"
+            f"{md(row['entitlement_id'])} · {md(row['plan'] or 'no plan')}"
             f" · {row['usage_type']} · {row['start_date']:%d %b %Y} – {row['end_date']:%d %b %Y}"
         )
         left = "Unlimited" if row["remaining"] is None else f"{row['remaining']:,.1f}".removesuffix(".0")
         remaining.metric(f"Remaining {row['unit']}", left)
-        sla.markdown(f"SLA process  \n**{row['process_name'] or 'none (no milestones)'}**")
+        sla.markdown(f"SLA process  \n**{md(row['process_name'] or 'none (no milestones)')}**")
         common.banner(row)
         grant_view.entitlement_grants(grants, row["entitlement_id"])
 

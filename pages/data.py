@@ -1,26 +1,23 @@
-"""Data: import files (all or nothing), import history, data health and table counts."""
+"""Data: import files (signed-in admins only; all or nothing, audited), import history, data health."""
 
 from __future__ import annotations
 
 import polars as pl
 import streamlit as st
 
-from entitlement_core import app_data
-from entitlement_core.ingest import import_uploads
+from entitlement_core import admin, app_data
 from entitlement_core.problems import ProblemsError, problems_frame
 from entitlement_core.schema import TABLES
-from ui import common
+from entitlement_core.store import StoreError
+from ui import common, signin
+from ui.markdown import md
 
 c = common.header("Data", "Bring in new data and check the health of what is stored.")
 db = common.store()
 
-tabs = st.tabs(["Import", "Data health", "Import history", "Tables"])
-with tabs[0]:
-    st.caption(
-        "Native files, one per table, named after it (e.g. `accounts.csv`, `cases.parquet`). "
-        "An import is all or nothing: a file with a bad row changes nothing. Re-importing a file "
-        "updates rows by key, never duplicates them."
-    )
+
+def _import(actor: str) -> None:
+    """The upload form and its outcome: applied whole, audited as ``actor``'s, or nothing changes."""
     with st.form("upload", clear_on_submit=True, border=False):
         files = st.file_uploader("Files", type=["csv", "parquet"], accept_multiple_files=True, key="uploads")
         submitted = st.form_submit_button("Validate and import", type="primary", icon=":material/upload:")
@@ -33,7 +30,11 @@ with tabs[0]:
             bar.progress(min(done / total, 1.0) if total else 0.0, text=message)
 
         try:
-            result = import_uploads(db, [(f.name, f.getvalue()) for f in files], progress=progress)
+            uploads = [(f.name, f.getvalue()) for f in files]
+            result = admin.import_uploaded(db, uploads, actor=actor, progress=progress)
+        except StoreError as exc:
+            bar.empty()
+            st.error(f"Nothing was imported: {md(exc)}", icon=":material/error:")
         except ProblemsError as exc:
             bar.empty()
             st.error(
@@ -52,20 +53,37 @@ with tabs[0]:
                 },
             )
         else:
-            bar.progress(1.0, text="Done")
-            st.success(result.summary().capitalize(), icon=":material/check_circle:")
-            st.dataframe(
-                pl.DataFrame([vars(f) for f in result.files]),
-                hide_index=True,
-                column_config={
-                    "file": "File",
-                    "table": "Table",
-                    "rows_read": "Read",
-                    "rows_added": "Added",
-                    "rows_updated": "Updated",
-                },
-            )
+            # Run the page again on the new data (health, counts, the sidebar's options), with the outcome.
+            st.session_state["import_outcome"] = result
             common.invalidate()
+            st.rerun()
+    result = st.session_state.pop("import_outcome", None)
+    if result is not None:
+        st.success(result.summary().capitalize(), icon=":material/check_circle:")
+        st.dataframe(
+            pl.DataFrame([vars(f) for f in result.files]),
+            hide_index=True,
+            column_config={
+                "file": "File",
+                "table": "Table",
+                "rows_read": "Read",
+                "rows_added": "Added",
+                "rows_updated": "Updated",
+            },
+        )
+
+
+tabs = st.tabs(["Import", "Data health", "Import history", "Tables"])
+with tabs[0]:
+    st.caption(
+        "Native files, one per table, named after it (e.g. `accounts.csv`, `cases.parquet`). "
+        "An import is all or nothing: a file with a bad row changes nothing. Re-importing a file "
+        "updates rows by key, never duplicates them. Every import is recorded with who ran it."
+    )
+    # Importing changes data: only a signed-in admin may (the same sign-in as the Admin page).
+    actor = signin.admin_actor("import data")
+    if actor is not None:
+        _import(actor)
     with st.expander("File format (native v1)"):
         spec = pl.DataFrame(
             {
@@ -123,13 +141,14 @@ with tabs[1]:
         )
 
 with tabs[2]:
-    history = db.import_history()
+    history = common.guarded(db.import_history)
     if history.is_empty():
         common.empty("No import yet. The demo database is built directly, not imported.")
     else:
         st.dataframe(
             history.select(
                 "finished_at",
+                "actor",
                 "file_name",
                 "table_name",
                 "format",
@@ -141,6 +160,7 @@ with tabs[2]:
             hide_index=True,
             column_config={
                 "finished_at": st.column_config.DatetimeColumn("Finished (UTC)", format="YYYY-MM-DD HH:mm"),
+                "actor": "By",
                 "file_name": "File",
                 "table_name": "Table",
                 "format": "Format",
@@ -152,7 +172,7 @@ with tabs[2]:
         )
 
 with tabs[3]:
-    counts = db.table_counts()
+    counts = common.guarded(db.table_counts)
     st.dataframe(
         pl.DataFrame({"table": list(counts), "rows": list(counts.values())}),
         hide_index=True,

@@ -7,6 +7,7 @@ import streamlit as st
 
 from entitlement_core import charts, export
 from ui import common
+from ui.markdown import md
 
 c = common.header("Renewals", "Entitlements whose term ends soon, with usage history and a recommended plan.")
 common.require_data()
@@ -118,18 +119,19 @@ if history is not None and pick:
     with right:
         row = rows.row(ids.index(pick), named=True)
         st.markdown(
-            f"**{row['account_name']}** · {row['plan'] or 'no plan'} · ends {row['end_date']:%d %b %Y}"
+            f"**{md(row['account_name'])}** · {md(row['plan'] or 'no plan')} · "
+            f"ends {row['end_date']:%d %b %Y}"
         )
         recommended = row["recommended_plan"]
         if recommended and recommended != row["plan"]:
             st.warning(
-                f"Recommend renewing onto **{recommended}** (projected usage exceeds {row['plan']}).",
+                f"Recommend renewing onto **{md(recommended)}** (projected usage exceeds {md(row['plan'])}).",
                 icon=":material/trending_up:",
             )
         elif recommended:
-            st.success(f"**{recommended}** still covers projected usage.", icon=":material/check_circle:")
+            st.success(f"**{md(recommended)}** still covers projected usage.", icon=":material/check_circle:")
         if row["is_renewed"]:
-            st.info(f"Already renewed by {row['renewed_by_id']}.", icon=":material/autorenew:")
+            st.info(f"Already renewed by {md(row['renewed_by_id'])}.", icon=":material/autorenew:")
         common.show(
             chain,
             ["term_index", "start_date", "plan", "cap", "pct_used"],

@@ -156,3 +156,48 @@ def test_explicit_anchors_of_other_resources_carry_over(store: Store) -> None:
         1000.0,
     )
     assert carried["effective_from"] == at("2027-01-01")
+
+
+# -- "already renewed" is decided in the transaction that writes -----------------------
+
+
+def test_a_plan_applied_meanwhile_by_another_run_is_left_out(store: Store) -> None:
+    from entitlement_core.renewal import RenewalConflict
+
+    seed(store, [ent("E1", "2026-01-01", "2026-12-31"), ent("E2", "2026-01-01", "2026-12-15")])
+    plan = plan_renewals(load_tables(store), as_of=at("2026-12-01"), due_within_days=90)
+    assert sorted(plan.entitlements["renewal_of"]) == ["E1", "E2"]
+    # Another run (the admin page, a second scheduler) renews E1 between this plan and its apply.
+    only_e1 = plan.__class__(
+        plan.entitlements.filter(pl.col("renewal_of") == "E1"),
+        plan.grants.filter(pl.col("entitlement_id").str.starts_with("E1-")),
+    )
+    assert apply_renewals(store, only_e1, actor="other").entitlements.height == 1
+    audited = store.audit_entries().height
+    with pytest.raises(RenewalConflict):
+        apply_renewals(store, plan, actor="strict", strict=True)
+    assert store.audit_entries().height == audited  # refused whole: nothing written
+    done = apply_renewals(store, plan, actor="cli")
+    assert done.entitlements["renewal_of"].to_list() == ["E2"]
+    assert done.grants["entitlement_id"].to_list() == ["E2-R20261216"]
+    assert (
+        store.query(
+            "SELECT renewal_of, count(*) FROM entitlements WHERE renewal_of IS NOT NULL GROUP BY 1"
+        ).height
+        == 2
+    )
+    assert store.query("SELECT count(*) FROM entitlements WHERE renewal_of = 'E1'").item() == 1
+    assert store.audit_entries().height == audited + 2  # E2's renewal and its anchor grant
+    assert apply_renewals(store, plan, actor="cli").is_empty
+
+
+def test_an_entitlement_renewed_under_another_id_is_not_renewed_again(store: Store) -> None:
+    seed(store, [ent("E1", "2026-01-01", "2026-12-31")])
+    plan = plan_renewals(load_tables(store), as_of=at("2026-12-01"), due_within_days=90)
+    seed_more = [ent("E1-NEXT", "2027-01-01", "2027-12-31", renewal_of="E1")]
+    from entitlement_core.staging import conform
+
+    with store.transaction() as con:
+        store.append(con, "entitlements", conform("entitlements", pl.DataFrame(seed_more)).collect())
+    assert apply_renewals(store, plan, actor="cli").is_empty
+    assert store.query("SELECT count(*) FROM entitlements WHERE renewal_of = 'E1'").item() == 1

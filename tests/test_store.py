@@ -44,8 +44,8 @@ def test_version_one_database_migrates_forward_keeping_rows(tmp_path: Path) -> N
 
 def test_newer_database_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "new.duckdb"
-    with Store(path) as s:
-        s.con.execute("UPDATE store_meta SET value = '999' WHERE key = 'schema_version'")
+    with Store(path) as s, s.transaction() as con:
+        con.execute("UPDATE store_meta SET value = '999' WHERE key = 'schema_version'")
     with pytest.raises(StoreError, match="newer than this program"):
         Store(path)
 

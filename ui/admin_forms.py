@@ -1,15 +1,20 @@
 """The admin page's forms: each calls one :mod:`entitlement_core.admin` action and reports the outcome.
 
-Ids of new records are fixed for the life of a form (a resubmission is a
-no-op in the core), and the same submission twice within a few seconds (a
-double click) is recorded once. The overflow policy ``warn`` turns into a
-confirmation button; ``block`` into a clear refusal.
+Pickers are keyed by record id (:func:`pick`): their labels carry live
+figures (an entitlement's status) that change with every write, the
+selection does not, and nothing is chosen until the user chooses. After a
+write the page runs again, so every picker offers the data as it now is
+(a new entitlement at once), and the outcome is shown on that run.
+
+The id of a new record is fixed until the page has shown the outcome of its
+write (:func:`form_id`): a submission repeated before then (a double click)
+carries the same id, and the core records it once. The overflow policy
+``warn`` turns into a confirmation button; ``block`` into a clear refusal.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,11 +23,39 @@ import streamlit as st
 
 from entitlement_core import admin
 from entitlement_core.problems import ProblemsError, problems_frame
-from entitlement_core.store import Store
+from entitlement_core.store import Store, StoreError
 from ui import common
+from ui.markdown import md
 
 USAGE_TYPES = ["cases", "hours", "none"]
 OVERFLOW = ["warn", "block", "allow"]
+
+
+def pick(
+    where: Any, label: str, labels: dict[str, str], *, key: str, placeholder: str = "Choose an entitlement"
+) -> str | None:
+    """A picker whose value is a record id: ``labels`` (id -> text) may change between runs, the
+    selection stays on the same id (and is cleared, never moved, when the record is gone)."""
+    chosen = st.session_state.get(key)
+    if chosen is not None:
+        # The browser may still hold the label of an earlier run (the status in it changed since):
+        # the id it starts with is the record the user chose.
+        chosen = chosen if chosen in labels else str(chosen).split(" · ", 1)[0]
+        st.session_state[key] = chosen if chosen in labels else None
+    return where.selectbox(
+        label, list(labels), format_func=labels.get, index=None, key=key, placeholder=placeholder
+    )
+
+
+def outcome(key: str) -> None:
+    """Show what the last submission of form ``key`` did (kept across the run that follows a write)."""
+    done = st.session_state.pop(f"{key}_outcome", None)
+    if done is None:
+        return
+    created, message, warnings = done
+    (st.success if created else st.info)(md(message), icon=":material/check_circle:")
+    for warning in warnings:
+        st.warning(md(warning), icon=":material/warning:")
 
 
 def run(
@@ -31,45 +64,45 @@ def run(
     action: Callable[..., admin.AdminResult],
     *args: Any,
     key: str,
-    fresh: str = "",
     **kwargs: Any,
 ) -> None:
-    """Run an admin action and show the outcome (success, warnings, refusal or problems)."""
-    same = [
-        {k: v for k, v in a.items() if k not in (fresh, "created_at")} if isinstance(a, dict) else a
-        for a in args
-    ]
-    fingerprint = repr((action.__name__, same))
-    last = st.session_state.get(f"{key}_last")
-    if last and last[0] == fingerprint and time.monotonic() - last[1] < 5:
-        st.info(f"Already done: {last[2]}", icon=":material/check_circle:")
-        return
+    """Run an admin action and show the outcome (success, warnings, refusal or problems).
+
+    After a write, the page runs again (fresh pickers and figures) and shows
+    the outcome there (:func:`outcome`).
+    """
     try:
         result = action(db, *args, actor=actor, **kwargs)
     except admin.NeedsConfirmation as exc:
         st.session_state[f"{key}_confirm"] = exc.message
         return
-    except admin.OverflowBlocked as exc:
-        st.error(str(exc), icon=":material/block:")
+    except (admin.AdminError, StoreError) as exc:
+        st.session_state.pop(f"{key}_at", None)
+        icon = ":material/block:" if isinstance(exc, admin.OverflowBlocked) else ":material/error:"
+        st.error(md(exc), icon=icon)
         return
     except ProblemsError as exc:
+        st.session_state.pop(f"{key}_at", None)
         st.error("Nothing was changed:", icon=":material/error:")
         st.dataframe(problems_frame(exc.problems).select("column", "record_id", "message"), hide_index=True)
         return
-    except admin.AdminError as exc:
-        st.error(str(exc), icon=":material/error:")
-        return
-    for suffix in ("confirm", "id", "at"):
-        st.session_state.pop(f"{key}_{suffix}", None)
-    st.session_state[f"{key}_last"] = (fingerprint, time.monotonic(), result.message)
-    (st.success if result.created else st.info)(result.message, icon=":material/check_circle:")
-    for warning in result.warnings:
-        st.warning(warning, icon=":material/warning:")
+    st.session_state.pop(f"{key}_confirm", None)
+    st.session_state[f"{key}_written"] = True
+    st.session_state[f"{key}_outcome"] = (result.created, result.message, result.warnings)
     common.invalidate()
+    st.rerun()
 
 
-def form_id(key: str, prefix: str) -> str:
-    """An id fixed for the life of one form, so a double submit cannot create two records."""
+def form_id(key: str, prefix: str, *, submitted: bool) -> str:
+    """The id of the form's next record, kept until the page has shown the outcome of its write.
+
+    A submission repeated before then (a double click) carries the same id,
+    and the core records it once; the first run that is not a submission
+    after a write starts a new one.
+    """
+    if st.session_state.get(f"{key}_written") and not submitted:
+        for suffix in ("written", "id", "at"):
+            st.session_state.pop(f"{key}_{suffix}", None)
     return str(st.session_state.setdefault(f"{key}_id", admin.new_id(prefix)))
 
 
@@ -78,7 +111,7 @@ def confirm_box(key: str) -> bool:
     message = st.session_state.get(f"{key}_confirm")
     if not message:
         return False
-    st.warning(message, icon=":material/warning:")
+    st.warning(md(message), icon=":material/warning:")
     return st.button("Record as overage", key=f"{key}_yes", type="primary")
 
 
@@ -97,11 +130,13 @@ def _choices(frame: pl.LazyFrame, column: str) -> list[str | None]:
 
 def create_entitlement(db: Store, actor: str, as_of_date: dt.date) -> None:
     t = common.tables()
-    accounts = t.accounts.select("account_id", "name").sort("name").collect()
-    names = dict(zip(accounts["account_id"], accounts["name"] + " · " + accounts["account_id"], strict=True))
+    accounts = (
+        t.accounts.select("account_id", pl.col("name").fill_null("")).sort("name", "account_id").collect()
+    )
+    names = dict(zip(accounts["account_id"], accounts["account_id"] + " · " + accounts["name"], strict=True))
     with st.form("create_ent"):
         a, b, d = st.columns(3)
-        account_id = a.selectbox("Account", list(names), format_func=names.get, key="ce_account")
+        account_id = pick(a, "Account", names, key="ce_account", placeholder="Choose an account")
         name = b.text_input("Name", key="ce_name", placeholder="e.g. Pro support 2027")
         usage_type = d.segmented_control(
             "Usage type (permanent)",
@@ -126,52 +161,65 @@ def create_entitlement(db: Store, actor: str, as_of_date: dt.date) -> None:
             format_func=lambda p: p or "—",
             key="ce_process",
         )
-        if st.form_submit_button("Create entitlement", type="primary", icon=":material/add:"):
-            row = {
-                "entitlement_id": form_id("ce", "ENT"),
-                "account_id": account_id,
-                "usage_type": usage_type,
-                "start_date": start,
-                "end_date": end,
-                "name": name,
-                "cap": cap,
-                "plan": plan,
-                "overflow": overflow,
-                "consume_on": consume_on,
-                "process_id": process_id,
-            }
-            run(db, actor, admin.create_entitlement, row, key="ce", fresh="entitlement_id")
+        submitted = st.form_submit_button("Create entitlement", type="primary", icon=":material/add:")
+    entitlement_id = form_id("ce", "ENT", submitted=submitted)
+    if submitted:
+        row = {
+            "entitlement_id": entitlement_id,
+            "account_id": account_id,
+            "usage_type": usage_type,
+            "start_date": start,
+            "end_date": end,
+            "name": name,
+            "cap": cap,
+            "plan": plan,
+            "overflow": overflow,
+            "consume_on": consume_on,
+            "process_id": process_id,
+        }
+        if account_id is None:
+            st.error("Choose the account the entitlement is for.", icon=":material/error:")
+        else:
+            run(db, actor, admin.create_entitlement, row, key="ce")
+    outcome("ce")
 
 
 def record_case(db: Store, actor: str, labels: dict[str, str]) -> None:
     with st.form("record_case"):
         a, b, d = st.columns([3, 1, 1])
-        ent = a.selectbox("Entitlement", list(labels), format_func=labels.get, key="rc_ent")
+        ent = pick(a, "Entitlement", labels, key="rc_ent")
         priority = b.selectbox("Priority", ["Low", "Medium", "High", "Critical"], index=1, key="rc_priority")
         origin = d.selectbox("Origin", ["Email", "Phone", "Web", "Chat"], key="rc_origin")
         submitted = st.form_submit_button("Record case", type="primary", icon=":material/add:")
+    case_id = form_id("rc", "CASE", submitted=submitted)
     if submitted:
-        st.session_state["rc_at"] = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        st.session_state.setdefault("rc_at", dt.datetime.now(dt.UTC).replace(microsecond=0))
         st.session_state.pop("rc_confirm", None)
     case = {
-        "case_id": form_id("rc", "CASE"),
+        "case_id": case_id,
         "entitlement_id": ent,
         "priority": priority,
         "origin": origin,
         "created_at": st.session_state.get("rc_at") or dt.datetime.now(dt.UTC),
     }
-    if submitted:
-        run(db, actor, admin.record_case, case, key="rc", fresh="case_id")
+    if submitted and ent is None:
+        st.error("Choose the entitlement the case is for.", icon=":material/error:")
+    elif submitted:
+        run(db, actor, admin.record_case, case, key="rc")
     if confirm_box("rc"):
-        run(db, actor, admin.record_case, case, key="rc", fresh="case_id", confirm=True)
+        run(db, actor, admin.record_case, case, key="rc", confirm=True)
+    outcome("rc")
 
 
 def record_time_entry(
     db: Store, actor: str, labels: dict[str, str], hours_ids: list[str], as_of_date: dt.date
 ) -> None:
-    ent = st.selectbox("Hours entitlement", hours_ids, format_func=labels.get, key="te_ent")
-    if ent is None:
+    if not hours_ids:
         common.empty("No hours entitlement: time entries consume hours banks only.")
+        return
+    ent = pick(st, "Hours entitlement", {i: labels.get(i, i) for i in hours_ids}, key="te_ent")
+    if ent is None:
+        outcome("te")
         return
     cases = (
         common.tables()
@@ -188,17 +236,19 @@ def record_time_entry(
         day = b.date_input("Date", value=as_of_date, key="te_date", format="YYYY-MM-DD")
         minutes = d.number_input("Minutes", min_value=1, value=60, step=15, key="te_minutes")
         submitted = st.form_submit_button("Record time", type="primary", icon=":material/schedule:")
-    entry = {"time_entry_id": form_id("te", "TE"), "case_id": case_id, "entry_date": day, "minutes": minutes}
+    entry_id = form_id("te", "TE", submitted=submitted)
+    entry = {"time_entry_id": entry_id, "case_id": case_id, "entry_date": day, "minutes": minutes}
     if submitted:
         st.session_state.pop("te_confirm", None)
-        run(db, actor, admin.record_time_entry, entry, key="te", fresh="time_entry_id")
+        run(db, actor, admin.record_time_entry, entry, key="te")
     if confirm_box("te"):
-        run(db, actor, admin.record_time_entry, entry, key="te", fresh="time_entry_id", confirm=True)
+        run(db, actor, admin.record_time_entry, entry, key="te", confirm=True)
+    outcome("te")
 
 
 def renew(db: Store, actor: str, labels: dict[str, str]) -> None:
     with st.form("renew"):
-        ent = st.selectbox("Entitlement to renew", list(labels), format_func=labels.get, key="rn_ent")
+        ent = pick(st, "Entitlement to renew", labels, key="rn_ent")
         a, b = st.columns(2)
         plan = a.selectbox(
             "Plan for the new term",
@@ -216,14 +266,23 @@ def renew(db: Store, actor: str, labels: dict[str, str]) -> None:
             "twice creates nothing new."
         )
         if st.form_submit_button("Renew", type="primary", icon=":material/autorenew:"):
-            row = {"entitlement_id": ent, "plan": plan, "cap": cap}
-            run(db, actor, admin.renew_entitlement, row, key="rn")
+            if ent is None:
+                st.error("Choose the entitlement to renew.", icon=":material/error:")
+            else:
+                run(
+                    db,
+                    actor,
+                    admin.renew_entitlement,
+                    {"entitlement_id": ent, "plan": plan, "cap": cap},
+                    key="rn",
+                )
+    outcome("rn")
 
 
 def edit(db: Store, actor: str, labels: dict[str, str]) -> None:
     with st.form("edit"):
         st.caption("Change the name, cap, plan, end date or overflow policy. The usage type is permanent.")
-        ent = st.selectbox("Entitlement", list(labels), format_func=labels.get, key="ed_ent")
+        ent = pick(st, "Entitlement", labels, key="ed_ent")
         a, b, d, e, f = st.columns(5)
         name = a.text_input("New name", key="ed_name", placeholder="Keep")
         cap = b.number_input("New cap", min_value=0.0, value=None, key="ed_cap", placeholder="Keep")
@@ -239,18 +298,22 @@ def edit(db: Store, actor: str, labels: dict[str, str]) -> None:
         )
         if st.form_submit_button("Save changes", type="primary", icon=":material/save:"):
             given = {"name": name or None, "cap": cap, "plan": plan, "end_date": end, "overflow": overflow}
-            run(
-                db,
-                actor,
-                admin.update_entitlement,
-                ent,
-                {k: v for k, v in given.items() if v is not None},
-                key="ed",
-            )
+            if ent is None:
+                st.error("Choose the entitlement to change.", icon=":material/error:")
+            else:
+                run(
+                    db,
+                    actor,
+                    admin.update_entitlement,
+                    ent,
+                    {k: v for k, v in given.items() if v is not None},
+                    key="ed",
+                )
+    outcome("ed")
 
 
 def audit_log(db: Store) -> None:
-    log = db.audit_entries(200)
+    log = common.guarded(lambda: db.audit_entries(200))
     if log.is_empty():
         common.empty("No change has been made through the admin page yet.")
         return

@@ -1,22 +1,32 @@
 """Shared Streamlit pieces: the database, cached marts, sidebar filters and page furniture.
 
+The database (:mod:`entitlement_core.store`): the app holds no connection
+between runs. Each run reads the data version from the small file beside the
+database (no lock needed); only when it changed are the tables read again,
+from a read-only snapshot that is closed straight after. Admin changes and
+imports open the file read-write for their one transaction. So the command
+line (``import``, ``renew``, ``report``...) works on the same file while the
+app runs.
+
 Caching:
 
-- the store is a resource (one DuckDB connection per database file);
-- tables and marts are cached as resources keyed by the database file, the
-  store's data version (a new import or admin change bumps it, so the next
-  run computes afresh), the mart and its as-of moment. They are immutable
-  Polars frames, so sharing one object between sessions is safe and avoids
-  the copy ``st.cache_data`` makes on every read of a large frame.
+- the store is a resource (a handle on the database file, not a connection);
+- tables and marts are cached as resources keyed by the database file, its
+  data stamp (a new import or admin change, here or in another process,
+  changes it, so the next run computes afresh), the mart and its as-of
+  moment. They are immutable Polars frames, so sharing one object between
+  sessions is safe and avoids the copy ``st.cache_data`` makes on every read
+  of a large frame.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn, TypeVar
 
 import polars as pl
 import streamlit as st
@@ -26,6 +36,7 @@ from entitlement_core.app_data import Filters
 from entitlement_core.settings import Settings
 from entitlement_core.staging import Tables, load_tables
 from entitlement_core.store import Store, StoreError
+from ui.markdown import md
 
 # Table helpers, re-exported for the pages (``common.show``).
 from ui.tables import grant_state_config as grant_state_config
@@ -43,7 +54,7 @@ _BUILD_LOCK = threading.Lock()
 
 @dataclass
 class Database:
-    """The open store and whether the app builds the demo there.
+    """The store (a handle on the file) and whether the app builds the demo there.
 
     It does when it created the file, or when a demo build there never
     finished (the server stopped midway).
@@ -63,6 +74,8 @@ class Context:
     filters: Filters
     version: int
     path: str
+    #: The data stamp the caches key on (:meth:`Store.stamp <entitlement_core.store.Store.stamp>`).
+    stamp: str = ""
 
     @property
     def previous_as_of(self) -> dt.datetime:
@@ -76,7 +89,7 @@ def settings() -> Settings:
 @st.cache_resource(show_spinner=False)
 def _database(path: str) -> Database:
     is_new = path != ":memory:" and not Path(path).exists()
-    store = Store(path)
+    store = Store(path, wait=settings().db_wait_seconds)
     return Database(store, is_new or store.demo_build_unfinished())
 
 
@@ -88,17 +101,33 @@ def store() -> Store:
     return _database(db_path()).store
 
 
+def stop_on_store_error(exc: StoreError) -> NoReturn:
+    """Say why the database cannot be used right now, and stop the page."""
+    st.error(f"The database cannot be used right now: {md(exc)}", icon=":material/error:")
+    st.stop()
+
+
+T = TypeVar("T")
+
+
+def guarded(read: Callable[[], T]) -> T:
+    """Run a read of the database; a busy or broken database stops the page with its reason."""
+    try:
+        return read()
+    except StoreError as exc:
+        stop_on_store_error(exc)
+
+
 def ensure_database() -> None:
-    """Open the database; build the demo (with a progress bar) when the app created the file."""
+    """Open the database; build the demo (with a progress bar) when the app created the file.
+
+    The demo is built beside the database and takes its place only when
+    finished, so a server stopped midway leaves nothing half built.
+    """
     try:
         db = _database(db_path())
     except StoreError as exc:
-        st.error(
-            f"The database cannot be opened: {exc}. Close the other program using it (only one program "
-            "can write to it at a time) or point `ENTITLEMENTS_DB_PATH` at another file.",
-            icon=":material/error:",
-        )
-        st.stop()
+        stop_on_store_error(exc)
     if not db.needs_demo or db.demo_built:
         return
     with _BUILD_LOCK:
@@ -116,7 +145,14 @@ def ensure_database() -> None:
             def progress(done: int, total: int, message: str) -> None:
                 bar.progress(min(max(done / total, 0.0), 1.0) if total else 0.0, text=message)
 
-            build_demo(db.store, cases=cases, today=dt.datetime.now(dt.UTC).date(), progress=progress)
+            try:
+                # Flagged first: a server stopped during the build builds it again at its next start.
+                with db.store.transaction() as con:
+                    db.store.mark_demo_build(con, finished=False)
+                with db.store.rebuilding() as fresh:
+                    build_demo(fresh, cases=cases, today=dt.datetime.now(dt.UTC).date(), progress=progress)
+            except StoreError as exc:
+                stop_on_store_error(exc)
             status.update(label="Demo database ready", state="complete", expanded=False)
         db.demo_built = True
         invalidate()
@@ -130,19 +166,21 @@ def invalidate() -> None:
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading data…")
-def _tables(path: str, version: int) -> Tables:
-    return load_tables(_database(path).store).collect_all()
+def _tables(path: str, stamp: str) -> Tables:
+    # A snapshot, read whole and closed again: nothing keeps the file open between runs.
+    with _database(path).store.reading() as snap:
+        return load_tables(snap).collect_all()
 
 
 def tables(c: Context | None = None) -> Tables:
     c = c or ctx()
-    return _tables(c.path, c.version)
+    return guarded(lambda: _tables(c.path, c.stamp))
 
 
 @st.cache_resource(max_entries=40, show_spinner="Computing figures…")
 def _mart(
     path: str,
-    version: int,
+    stamp: str,
     name: str,
     as_of: dt.datetime,
     params: tuple[tuple[str, Any], ...],
@@ -150,7 +188,7 @@ def _mart(
 ) -> pl.DataFrame | None:
     try:
         return app_data.build_mart(
-            name, _tables(path, version), as_of=as_of, settings=settings(), **dict(params)
+            name, _tables(path, stamp), as_of=as_of, settings=settings(), **dict(params)
         )
     except NotImplementedError:
         return None
@@ -160,12 +198,13 @@ def mart(name: str, *, previous: bool = False, **params: Any) -> pl.DataFrame | 
     """A mart as of the sidebar's moment (or 30 days earlier); None when not available."""
     c = ctx()
     as_of = c.previous_as_of if previous else c.as_of
-    return _mart(c.path, c.version, name, as_of, tuple(sorted(params.items())), settings().model_dump_json())
+    key = tuple(sorted(params.items()))
+    return guarded(lambda: _mart(c.path, c.stamp, name, as_of, key, settings().model_dump_json()))
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _options(path: str, version: int) -> dict[str, list[str]]:
-    return app_data.filter_options(_tables(path, version))
+def _options(path: str, stamp: str) -> dict[str, list[str]]:
+    return app_data.filter_options(_tables(path, stamp))
 
 
 # -- sidebar ---------------------------------------------------------------------
@@ -180,8 +219,9 @@ def _reset_filters() -> None:
 def sidebar() -> Context:
     """Render the shared filters (kept in the URL) and return the page context."""
     path = db_path()
-    version = store().data_version()
-    options = _options(path, version)
+    stamp = store().stamp()
+    version = int(stamp.split()[0]) if stamp.split()[0].isdigit() else 0
+    options = guarded(lambda: _options(path, stamp))
     today = dt.datetime.now(dt.UTC).date()
     with st.sidebar:
         st.markdown("##### View as of")
@@ -211,7 +251,7 @@ def sidebar() -> Context:
         st.caption(f"Data version {version} · `{Path(path).name}`")
     if not isinstance(as_of_date, dt.date):
         as_of_date = today
-    c = Context(as_of_date, app_data.as_of_moment(as_of_date), Filters.of(chosen), version, path)
+    c = Context(as_of_date, app_data.as_of_moment(as_of_date), Filters.of(chosen), version, path, stamp)
     st.session_state["_ctx"] = c
     return c
 
@@ -252,7 +292,7 @@ def header(title: str, subtitle: str) -> Context:
     st.title(title)
     chips = [f":material/event: As of **{c.as_of_date:%d %b %Y}**"]
     active = [
-        f"{dim.replace('_', ' ')}: {', '.join(vals)}"
+        f"{dim.replace('_', ' ')}: {', '.join(md(v) for v in vals)}"
         for dim in app_data.DIMENSIONS
         if (vals := getattr(c.filters, dim))
     ]
@@ -263,7 +303,7 @@ def header(title: str, subtitle: str) -> Context:
 
 def has_data() -> bool:
     c = ctx()
-    return _tables(c.path, c.version).entitlements.select(pl.len()).collect().item() > 0
+    return tables(c).entitlements.select(pl.len()).collect().item() > 0
 
 
 def require_data() -> None:
@@ -290,7 +330,7 @@ def plotly(fig: Any, *, key: str | None = None) -> None:
 
 def banner(row: dict[str, Any]) -> None:
     """The agent banner of one utilization row, coloured by its status."""
-    text, status = row.get("banner") or "", row.get("status")
+    text, status = md(row.get("banner") or ""), row.get("status")
     if status in ("exhausted", "over_cap"):
         st.error(text, icon=":material/block:")
     elif status == "near_limit":

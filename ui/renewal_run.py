@@ -3,9 +3,11 @@
 The same action as ``python -m entitlement_core renew --due-within DAYS``:
 every entitlement whose term ends within the window gets its next-term
 record and anchor grant, and ended terms their rollover grants
-(:mod:`entitlement_core.renewal`). The preview is kept with the data version
-it was computed on; a preview of older data is dropped, and applying one
-twice creates nothing.
+(:mod:`entitlement_core.renewal`). The preview is kept with the data stamp
+it was computed on; a preview of older data (changed here or by another
+process, such as a scheduled ``renew``) is dropped, and applying one twice
+creates nothing: what exists already is checked in the transaction that
+writes.
 """
 
 from __future__ import annotations
@@ -90,16 +92,17 @@ def renewal_run(db: Store, actor: str, c: common.Context) -> None:
         previewed = st.form_submit_button("Preview", icon=":material/preview:")
     if previewed:
         plan = plan_renewals(common.tables(c), as_of=as_of, due_within_days=int(days))
-        st.session_state[_KEY] = (c.version, int(days), as_of, plan)
+        st.session_state[_KEY] = (c.stamp, int(days), as_of, plan)
+    forms.outcome("rr")
     stored = st.session_state.get(_KEY)
     if stored is None:
         return
-    version, days_, as_of_, plan = stored
-    if st.session_state.pop("rr_confirmed", False) and version == c.version:
+    stamp, days_, as_of_, plan = stored
+    if st.session_state.pop("rr_confirmed", False) and stamp == c.stamp:
         st.session_state.pop(_KEY, None)
         forms.run(db, actor, admin.apply_renewal_run, plan, key="rr")
         return
-    if version != c.version:
+    if stamp != c.stamp:
         st.session_state.pop(_KEY, None)
         st.info("The data changed since the last preview: preview the run again.", icon=":material/info:")
         return

@@ -1,8 +1,10 @@
 """Admin actions: create, edit and renew entitlements, run renewals; record cases and time entries.
 
-Each action validates its input with a frozen pydantic model, then writes in
-one transaction together with an audit-log entry (who, when, what,
-before/after) and a data-version bump, so cached marts are recomputed.
+Each action validates its input with a frozen pydantic model, then checks
+and writes in one transaction together with an audit-log entry (who, when,
+what, before/after) and a data-version bump, so cached marts are recomputed.
+Imports (:func:`import_files`, :func:`import_uploaded`) are audited the same
+way.
 
 Rules (DOMAIN.md):
 
@@ -25,6 +27,7 @@ the table, column and record, as the importer does.
 """
 
 from .actions import create_entitlement, record_case, record_time_entry, update_entitlement
+from .imports import import_files, import_uploaded
 from .models import (
     AdminError,
     AdminResult,
@@ -55,6 +58,8 @@ __all__ = [
     "create_entitlement",
     "entitlement_position",
     "entitlement_tables",
+    "import_files",
+    "import_uploaded",
     "new_id",
     "record_case",
     "record_time_entry",

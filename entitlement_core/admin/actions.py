@@ -1,6 +1,9 @@
 """The admin actions: create and edit entitlements; record cases and time entries.
 
-Renewals are in :mod:`.renewal` (the renewal run's rules).
+Each action runs whole in one transaction: its checks (references, a taken
+id, the overflow policy against the entitlement's balance) read the data it
+writes to, while no other writer can change it. Renewals are in
+:mod:`.renewal` (the renewal run's rules).
 """
 
 from __future__ import annotations
@@ -49,21 +52,22 @@ def create_entitlement(
     at = at or dt.datetime.now(dt.UTC)
     row = entry.model_dump()
     row["entitlement_id"] = entry.entitlement_id or new_id("ENT")
-    for column, table in (
-        ("account_id", "accounts"),
-        ("plan", "plans"),
-        ("process_id", "entitlement_processes"),
-        ("business_hours_id", "business_hours"),
-        ("contact_id", "contacts"),
-        ("asset_id", "assets"),
-        ("service_contract_id", "service_contracts"),
-        ("line_item_id", "contract_line_items"),
-    ):
-        require(store, table, row[column], column, "entitlements")
-    done = existing_or_conflict(store, "entitlements", row)
-    if done:
-        return done
-    write(store, "entitlements", row, actor=actor, action="create_entitlement", at=at)
+    with store.transaction():
+        for column, table in (
+            ("account_id", "accounts"),
+            ("plan", "plans"),
+            ("process_id", "entitlement_processes"),
+            ("business_hours_id", "business_hours"),
+            ("contact_id", "contacts"),
+            ("asset_id", "assets"),
+            ("service_contract_id", "service_contracts"),
+            ("line_item_id", "contract_line_items"),
+        ):
+            require(store, table, row[column], column, "entitlements")
+        done = existing_or_conflict(store, "entitlements", row)
+        if done:
+            return done
+        write(store, "entitlements", row, actor=actor, action="create_entitlement", at=at)
     return AdminResult(
         "entitlements",
         row["entitlement_id"],
@@ -83,6 +87,13 @@ def update_entitlement(
     """Change the editable fields given in ``changes`` (never the usage type)."""
     update: EntitlementUpdate = parse(EntitlementUpdate, changes, "entitlements")
     at = at or dt.datetime.now(dt.UTC)
+    with store.transaction():
+        return _update(store, entitlement_id, update, actor=actor, at=at)
+
+
+def _update(
+    store: Store, entitlement_id: str, update: EntitlementUpdate, *, actor: str, at: dt.datetime
+) -> AdminResult:
     before = one(store, "entitlements", entitlement_id)
     if before is None:
         raise NotFound(f"entitlement {entitlement_id!r} does not exist")
@@ -129,6 +140,15 @@ def record_case(
     """Record a case naming an entitlement, respecting its overflow policy."""
     entry: CaseInput = parse(CaseInput, data, "cases")
     at = at or dt.datetime.now(dt.UTC)
+    # The balance is read in the transaction that writes: two sessions recording the last case
+    # of a 'block' entitlement take turns, and the second one is refused.
+    with store.transaction():
+        return _record_case(store, entry, actor=actor, confirm=confirm, at=at)
+
+
+def _record_case(
+    store: Store, entry: CaseInput, *, actor: str, confirm: bool, at: dt.datetime
+) -> AdminResult:
     ent = one(store, "entitlements", entry.entitlement_id)
     if ent is None:
         raise NotFound(f"entitlement {entry.entitlement_id!r} does not exist")
@@ -167,6 +187,13 @@ def record_time_entry(
     """Record minutes on a case; they consume the case's ``hours`` entitlement."""
     entry: TimeEntryInput = parse(TimeEntryInput, data, "time_entries")
     at = at or dt.datetime.now(dt.UTC)
+    with store.transaction():
+        return _record_time_entry(store, entry, actor=actor, confirm=confirm, at=at)
+
+
+def _record_time_entry(
+    store: Store, entry: TimeEntryInput, *, actor: str, confirm: bool, at: dt.datetime
+) -> AdminResult:
     case = one(store, "cases", entry.case_id)
     if case is None:
         raise NotFound(f"case {entry.case_id!r} does not exist")

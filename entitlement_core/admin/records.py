@@ -1,8 +1,9 @@
 """Reads and writes behind the admin actions, and the overflow check.
 
 SQL identifiers come from :mod:`entitlement_core.schema` only; values are
-always bound parameters. Every write is one transaction with its audit entry
-and a data-version bump.
+always bound parameters. Every write goes with its audit entry and a
+data-version bump, in the transaction of the action (whose reads of the
+store run in that same transaction).
 """
 
 from __future__ import annotations
@@ -91,7 +92,8 @@ def write(
     at: dt.datetime,
     before: dict[str, Any] | None = None,
 ) -> None:
-    """Insert (or, with ``before``, update the changed columns of) one row, audited, in one transaction."""
+    """Insert (or, with ``before``, update the changed columns of) one row, audited, in the caller's
+    transaction (or one of its own)."""
     spec = TABLES[table]
     key = spec.key[0]
     old = before or {}

@@ -25,7 +25,7 @@ from typing import Any
 import polars as pl
 
 from ..problems import Problem, ProblemsError
-from ..renewal import RenewalPlan, apply_renewals, plan_renewals
+from ..renewal import RenewalConflict, RenewalPlan, apply_renewals, plan_renewals
 from ..staging import Tables
 from ..store import Store
 from .models import AdminError, AdminResult, RenewalInput, parse
@@ -114,6 +114,14 @@ def _rollover_note(store: Store, old: Mapping[str, Any], plan: RenewalPlan, *, a
     return None
 
 
+def _already_renewed(store: Store, entitlement_id: str) -> AdminResult | None:
+    existing = rows(store, "entitlements", "renewal_of", entitlement_id)
+    if not existing.height:
+        return None
+    rid = existing["entitlement_id"][0]
+    return AdminResult("entitlements", rid, False, f"{entitlement_id} is already renewed by {rid}")
+
+
 def renew_entitlement(
     store: Store, data: RenewalInput | Mapping[str, Any], *, actor: str, at: dt.datetime | None = None
 ) -> AdminResult:
@@ -126,10 +134,9 @@ def renew_entitlement(
     """
     entry: RenewalInput = parse(RenewalInput, data, "entitlements")
     at = at or dt.datetime.now(dt.UTC)
-    existing = rows(store, "entitlements", "renewal_of", entry.entitlement_id)
-    if existing.height:
-        rid = existing["entitlement_id"][0]
-        return AdminResult("entitlements", rid, False, f"{entry.entitlement_id} is already renewed by {rid}")
+    done = _already_renewed(store, entry.entitlement_id)
+    if done:
+        return done
     plan = renewal_plan(store, entry, at=at)
     new = plan.entitlements.row(0, named=True)
     if one(store, "entitlements", new["entitlement_id"]) is not None:
@@ -145,7 +152,15 @@ def renew_entitlement(
             ]
         )
     old = one(store, "entitlements", entry.entitlement_id) or {}
-    apply_renewals(store, plan, actor=actor)
+    try:
+        apply_renewals(store, plan, actor=actor, strict=True)
+    except RenewalConflict:  # renewed meanwhile by another session or job: nothing was written
+        done = _already_renewed(store, entry.entitlement_id)
+        if done:
+            return done
+        raise AdminError(
+            f"Nothing was changed: records of the renewal of {entry.entitlement_id} exist already."
+        ) from None
     cap = "unlimited" if new["cap"] is None else f"cap {new['cap']:g}"
     note = _rollover_note(store, old, plan, at=at)
     return AdminResult(
@@ -187,7 +202,13 @@ def apply_renewal_run(store: Store, plan: RenewalPlan, *, actor: str) -> AdminRe
             "Nothing was changed: some of these renewals exist already (the run was applied, or the data "
             "changed since the preview). Preview the run again."
         )
-    apply_renewals(store, plan, actor=actor)
+    try:
+        apply_renewals(store, plan, actor=actor, strict=True)
+    except RenewalConflict:
+        raise AdminError(
+            "Nothing was changed: some of these renewals exist already (the run was applied, or the data "
+            "changed since the preview). Preview the run again."
+        ) from None
     n, m = plan.entitlements.height, plan.grants.height
     first = plan.entitlements["entitlement_id"][0] if n else plan.grants["grant_id"][0]
     return AdminResult(

@@ -284,3 +284,53 @@ def test_position_reads_one_entitlement(store: Store) -> None:
     pos = admin.entitlement_position(store, "E1", as_of=AT)
     assert (pos["consumed"], pos["remaining"], pos["status"]) == (2.0, 0.0, "exhausted")
     assert pl.DataFrame([pos]).height == 1
+
+
+# -- checks run in the transaction that writes ------------------------------------------
+
+
+def test_sessions_racing_for_the_last_unit_record_one_case(tmp_path) -> None:
+    """Eight sessions of the app at once on a 'block' entitlement with one unit left."""
+    import threading
+
+    store = Store(tmp_path / "race.duckdb")
+    _seed(store, cap=2, overflow="block", cases=1)
+    barrier = threading.Barrier(8)
+    outcomes: list[str] = []
+
+    def session() -> None:
+        barrier.wait()
+        try:
+            admin.record_case(store, {"entitlement_id": "E1", "created_at": AT}, actor=ACTOR, at=AT)
+            outcomes.append("recorded")
+        except admin.OverflowBlocked:
+            outcomes.append("blocked")
+
+    threads = [threading.Thread(target=session) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["blocked"] * 7 + ["recorded"]
+    assert store.query("SELECT count(*) FROM cases WHERE entitlement_id = 'E1'").item() == 2
+
+
+def test_the_same_id_submitted_twice_at_once_is_one_record(tmp_path) -> None:
+    import threading
+
+    store = Store(tmp_path / "twice.duckdb")
+    _seed(store)
+    barrier = threading.Barrier(4)
+    results: list[bool] = []
+
+    def submit() -> None:
+        barrier.wait()
+        results.append(admin.create_entitlement(store, NEW, actor=ACTOR, at=AT).created)
+
+    threads = [threading.Thread(target=submit) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [False, False, False, True]
+    assert store.count("entitlements") == 2

@@ -123,10 +123,11 @@ def test_the_next_term_follows_the_renewal_rules(
     store: Store, start: str, end: str, new_start: str, new_end: str
 ) -> None:
     _seed(store)
-    store.con.execute(
-        "UPDATE entitlements SET start_date = ?, end_date = ?",
-        [dt.date.fromisoformat(start), dt.date.fromisoformat(end)],
-    ).fetchall()
+    with store.transaction() as con:
+        con.execute(
+            "UPDATE entitlements SET start_date = ?, end_date = ?",
+            [dt.date.fromisoformat(start), dt.date.fromisoformat(end)],
+        ).fetchall()
     result = admin.renew_entitlement(store, {"entitlement_id": "E1"}, actor=ACTOR, at=AT)
     assert result.record_id == f"E1-R{new_start.replace('-', '')}"
     row = store.query("SELECT start_date, end_date FROM entitlements WHERE renewal_of = 'E1'").row(0)

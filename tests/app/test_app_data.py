@@ -236,7 +236,7 @@ def test_check_password(password: str | None, expected_hash: str | None, ok: boo
     ],
 )
 def test_auth_mode(oidc: bool, digest: str | None, mode: str) -> None:
-    assert auth.auth_mode(has_oidc=oidc, admin_password_sha256=digest) == mode
+    assert auth.auth_mode(has_oidc=oidc, admin_password_hash=digest) == mode
 
 
 def test_the_previous_months_milestones_alone_give_the_same_sla_figure(demo_db) -> None:

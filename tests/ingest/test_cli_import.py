@@ -95,13 +95,14 @@ def test_every_report_and_validate_run_from_the_command_line(
     assert "9 cases name contacts that were never imported" in capsys.readouterr().out
 
 
-def test_a_version_two_database_gains_the_new_table_and_columns(tmp_path: Path) -> None:
-    """The v3 migration: case_status_history and the new columns, rows kept, nothing else touched."""
+def test_a_version_three_database_gains_the_new_table_and_columns(tmp_path: Path) -> None:
+    """The v4 migration: case_status_history (keyed) and the new columns, rows kept."""
     path = tmp_path / "v2.duckdb"
-    with Store(path) as store:
-        store.con.execute("INSERT INTO accounts (account_id, name) VALUES ('A1', 'Acme')")
+    with Store(path) as store, store.transaction() as con:
+        con.execute("INSERT INTO accounts (account_id, name) VALUES ('A1', 'Acme')")
     con = duckdb.connect(str(path))
     con.execute("DROP TABLE case_status_history")
+    con.execute("DROP INDEX milestone_targets_key")  # its expression index blocks dropping a column
     for table, column in (
         ("cases", "business_hours_id"),
         ("case_milestones", "target_at"),
@@ -110,10 +111,14 @@ def test_a_version_two_database_gains_the_new_table_and_columns(tmp_path: Path) 
         ("entitlement_processes", "paused_statuses"),
     ):
         con.execute(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
-    con.execute("UPDATE store_meta SET value = '2' WHERE key = 'schema_version'")
+    con.execute("UPDATE store_meta SET value = '3' WHERE key = 'schema_version'")
     con.close()
     with Store(path) as store:
         assert store.schema_version() == SCHEMA_VERSION
         assert store.count("accounts") == 1
         for name, spec in TABLES.items():
             assert store.table(name).columns == [*spec.column_names, "extra"]
+        with store.transaction() as con:
+            con.execute("INSERT INTO case_status_history VALUES ('C1', 'New', '2026-01-01', NULL)")
+            with pytest.raises(duckdb.ConstraintException):
+                con.execute("INSERT INTO case_status_history VALUES ('C1', 'New', '2026-01-01', NULL)")
