@@ -248,7 +248,12 @@ def test_sigterm_rolls_back_and_exits_130(small_db: Path) -> None:
 
     before = _fingerprint(small_db)
     proc = start_cli(small_db, "demo", "--cases", "300000", "--today", "2026-06-30")
-    time.sleep(2.5)
+    # Signal once the build is under way (its file beside the database exists), not during start-up.
+    deadline = time.monotonic() + 60
+    while not list(small_db.parent.glob(f".{small_db.name}.build-*")) and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()[1]
+        time.sleep(0.05)
+    time.sleep(0.5)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
