@@ -154,9 +154,22 @@ def _v3_keys(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE import_batches ADD COLUMN IF NOT EXISTS actor VARCHAR")
 
 
+def _v4_real_exports(con: duckdb.DuckDBPyConnection) -> None:
+    """Real exports: case_status_history (keyed), cases.business_hours_id, case_milestones.target_at
+    and Salesforce's clock figures, milestone_targets.business_hours_id,
+    entitlement_processes.paused_statuses."""
+    _sync_tables(con)
+    add_keys(con)
+
+
 #: Forward migrations: index i upgrades a database from version i to i + 1. A migration that
 #: creates a native table calls :func:`~entitlement_core.keys.add_keys` to give it its key.
-MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (_v1, _v2, _v3_keys)
+MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (
+    _v1,
+    _v2,
+    _v3_keys,
+    _v4_real_exports,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
