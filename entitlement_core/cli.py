@@ -131,11 +131,18 @@ def _cmd_import(args: argparse.Namespace, store: Store) -> int:
         actor=_actor(),
         format=args.format,
         mapping=Path(args.mapping) if args.mapping else None,
+        encoding=args.encoding,
         progress=Progress(),
     )
     print(result.summary())
     for f in result.files:
-        print(f"  {f.file} -> {f.table}: {f.rows_read} read, {f.rows_added} added, {f.rows_updated} updated")
+        read_as = f" ({f.encoding})" if f.encoding else ""
+        print(
+            f"  {f.file} -> {f.table}: {f.rows_read} read, {f.rows_added} added, {f.rows_updated} updated"
+            + read_as
+        )
+    for warning in result.warnings:
+        print(str(warning), file=sys.stderr)
     return 0
 
 
@@ -291,6 +298,11 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--format", choices=["native", "salesforce"], help="input format (default: detected)")
     imp.add_argument(
         "--mapping", metavar="FILE", help="Salesforce mapping file (TOML) for custom objects/fields"
+    )
+    imp.add_argument(
+        "--encoding",
+        choices=["utf-8", "cp1252", "latin-1"],
+        help="text encoding of the CSV files (default: UTF-8, else Windows-1252; a byte-order mark wins)",
     )
 
     rep = command("report", _cmd_report, "write a report as CSV, Parquet or JSON")

@@ -32,8 +32,16 @@ REPORT_NAMES = (
     "reconciliation",
     "milestones",
     "compliance",
+    "milestone-reconciliation",
     "forecast-backtest",
 )
+
+
+def _milestone_reconciliation(tables: Tables, *, as_of: dt.datetime, settings: Settings) -> pl.DataFrame:
+    """Milestones whose target of record differs from the computed one, with the likely cause."""
+    from .sla.reconciliation import milestone_reconciliation
+
+    return milestone_reconciliation(tables, as_of=as_of, at_risk_fraction=settings.at_risk_fraction)
 
 
 def available_reports() -> dict[str, ReportFn]:
@@ -41,7 +49,12 @@ def available_reports() -> dict[str, ReportFn]:
     from .sla.reports import REPORTS as SLA_REPORTS
     from .usage.reports import REPORTS as USAGE_REPORTS
 
-    merged = {**USAGE_REPORTS, **SLA_REPORTS, **FORECAST_REPORTS}
+    merged = {
+        **USAGE_REPORTS,
+        **SLA_REPORTS,
+        **FORECAST_REPORTS,
+        "milestone-reconciliation": _milestone_reconciliation,
+    }
     return {name: merged[name] for name in REPORT_NAMES if name in merged}
 
 

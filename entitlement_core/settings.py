@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     demo_cases: int = Field(
         50_000, ge=0, description="Cases in the demo database built when the app finds none."
     )
+    import_max_file_mb: int = Field(
+        4096, ge=1, description="Largest file an import reads, in MiB; a larger file is refused."
+    )
     db_wait_seconds: float = Field(
         30.0,
         ge=0,

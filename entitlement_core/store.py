@@ -154,7 +154,15 @@ def _v3_keys(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE import_batches ADD COLUMN IF NOT EXISTS actor VARCHAR")
 
 
-def _v4_alerts(con: duckdb.DuckDBPyConnection) -> None:
+def _v4_real_exports(con: duckdb.DuckDBPyConnection) -> None:
+    """Real exports: case_status_history (keyed), cases.business_hours_id, case_milestones.target_at
+    and Salesforce's clock figures, milestone_targets.business_hours_id,
+    entitlement_processes.paused_statuses."""
+    _sync_tables(con)
+    add_keys(con)
+
+
+def _v5_alerts(con: duckdb.DuckDBPyConnection) -> None:
     """Alerts: the state of every rule and record (one row per crossing) and the delivery outbox."""
     from .alerts.tables import create_alert_tables
 
@@ -163,7 +171,13 @@ def _v4_alerts(con: duckdb.DuckDBPyConnection) -> None:
 
 #: Forward migrations: index i upgrades a database from version i to i + 1. A migration that
 #: creates a native table calls :func:`~entitlement_core.keys.add_keys` to give it its key.
-MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (_v1, _v2, _v3_keys, _v4_alerts)
+MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (
+    _v1,
+    _v2,
+    _v3_keys,
+    _v4_real_exports,
+    _v5_alerts,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from entitlement_core import app_data, charts
+from entitlement_core.sla.reconciliation import RECONCILIATION_COLUMNS
 from ui import common
 
 c = common.header("SLA", "Are we meeting our milestone targets, and which cases need attention now?")
@@ -141,3 +142,15 @@ with tabs[2]:
         "Margin = target minus elapsed business time of completed milestones; bins of one hour, "
         "clipped at ±48 hours. Right of zero: beaten by that much."
     )
+
+st.subheader("Targets of record")
+targets = common.mart("milestone_reconciliation")
+if targets is None or targets.is_empty():
+    common.empty("Every imported target of record agrees with the computed target (or none was imported).")
+else:
+    st.caption(
+        f"{targets.height:,} imported milestones whose recorded target (Salesforce's TargetDate) is more "
+        "than a minute from the one computed from the imported business hours. Status and margin follow "
+        "the recorded target; the likely cause says why they differ."
+    )
+    common.show(targets, list(RECONCILIATION_COLUMNS[:9]), key="sla_targets")

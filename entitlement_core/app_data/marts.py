@@ -184,6 +184,14 @@ def _milestones(
     return _collect(inst.select(keep))
 
 
+def _milestone_reconciliation(
+    tables: Tables, as_of: dt.datetime, settings: Settings, **_: Any
+) -> pl.DataFrame:
+    from ..sla.reconciliation import milestone_reconciliation
+
+    return milestone_reconciliation(tables, as_of=as_of, at_risk_fraction=settings.at_risk_fraction)
+
+
 def _grant_balances(tables: Tables, as_of: dt.datetime, settings: Settings, **_: Any) -> pl.DataFrame:
     from .revenue import grant_balances
 
@@ -217,6 +225,7 @@ _BUILDERS: dict[str, Callable[..., pl.LazyFrame | pl.DataFrame]] = {
     "overage_summary": lambda t, a, s, **p: _usage("overage_summary")(t, as_of=a),
     "weekly_by_tier": lambda t, a, s, **p: _usage("weekly_consumption")(t, as_of=a, by="tier"),
     "milestones": _milestones,
+    "milestone_reconciliation": _milestone_reconciliation,
     "grant_balances": _grant_balances,
     "overage_revenue": _overage_revenue,
 }

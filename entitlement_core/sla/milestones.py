@@ -24,6 +24,12 @@ Rules, in the order they apply
    validator reports the dangling reference).
 5. As of ``as_of``: an instance started later does not exist yet; a
    completion later has not happened yet (the instance is open).
+6. Targets of record: an imported record that carries its target moment
+   (``case_milestones.target_at``, Salesforce's ``TargetDate``) keeps it as
+   ``target_at``; status, the at-risk window and the margin follow from
+   it (the business minutes from the start to that moment are the
+   budget). The product's own computation is ``computed_target_at``
+   (:mod:`.reconciliation` lists where the two differ).
 """
 
 from __future__ import annotations
@@ -64,6 +70,7 @@ INSTANCE_SCHEMA: dict[str, pl.DataType] = {
     "is_imported": pl.Boolean(),
     "started_at": pl.Datetime("us", "UTC"),
     "target_at": pl.Datetime("us", "UTC"),
+    "computed_target_at": pl.Datetime("us", "UTC"),
     "completed_at": pl.Datetime("us", "UTC"),
     "target_minutes": pl.Int64(),
     "warning_minutes": pl.Float64(),
@@ -192,6 +199,7 @@ def _imported(context: pl.LazyFrame, tables: Tables) -> pl.LazyFrame:
         "milestone",
         "started_at",
         "completed_at",
+        pl.col("target_at").alias("recorded_target_at"),
         pl.col("target_minutes").alias("own_minutes"),
     ).join(context.select(*_CONTEXT), on="case_id", how="inner")
     return (
@@ -242,31 +250,49 @@ def _measure(
     as_of: dt.datetime,
     at_risk_fraction: float,
 ) -> pl.DataFrame:
-    """Add ``target_at``, ``elapsed_minutes``, the warning window, status and margin."""
+    """Add ``target_at`` (of record, else computed), ``computed_target_at``, ``elapsed_minutes``,
+    the warning window, status and margin.
+
+    The budget of an instance is its ``target_minutes``, or for a target of
+    record the business minutes from the start to that moment: minutes left
+    = budget - elapsed, so at-risk and margin follow the target of record.
+    """
     ids = pending["business_hours_id"].drop_nulls().unique().to_list()
+    recorded = pending["recorded_target_at"]
     # Completions are never before starts in valid data; taking both guards against bad rows.
-    earliest: dt.datetime = pl.concat([pending["started_at"], pending["completed_at"]]).min()  # type: ignore[assignment]
+    moments = pl.concat([pending["started_at"], pending["completed_at"], recorded])
+    earliest: dt.datetime = moments.min()  # type: ignore[assignment]
+    latest: dt.datetime | None = recorded.max()  # type: ignore[assignment]
     calendars = BusinessCalendars.covering(
         tables.business_hours,
         tables.holidays,
         first_at=min(earliest, as_of),
-        last_at=as_of,
+        last_at=max(latest, as_of) if latest is not None else as_of,
         horizon_minutes=float(pending["target_minutes"].max() or 0),  # type: ignore[arg-type]
         calendar_ids=ids,
     )
-    calendar = pending["business_hours_id"]
+    calendar, started = pending["business_hours_id"], pending["started_at"]
     until = pending.select(
         pl.coalesce("completed_at", pl.lit(as_of).cast(pl.Datetime("us", "UTC")))
     ).to_series()
+    computed = calendars.add_minutes(calendar, started, pending["target_minutes"])
+    to_record = calendars.minutes_between(calendar, started, recorded)
     return pending.with_columns(
-        calendars.add_minutes(calendar, pending["started_at"], pending["target_minutes"]).alias("target_at"),
-        calendars.minutes_between(calendar, pending["started_at"], until).alias("elapsed_minutes"),
+        computed.alias("computed_target_at"),
+        pl.coalesce(recorded, computed).alias("target_at"),
+        calendars.minutes_between(calendar, started, until).alias("elapsed_minutes"),
+        pl.when(recorded.is_not_null())
+        .then(pl.lit(to_record))
+        .otherwise(pl.col("target_minutes").cast(pl.Float64))
+        .alias("_budget_minutes"),
+    ).with_columns(
         pl.coalesce(
-            pl.col("warning_minutes").cast(pl.Float64), pl.col("target_minutes") * at_risk_fraction
+            pl.col("warning_minutes").cast(pl.Float64),
+            pl.coalesce(pl.col("target_minutes").cast(pl.Float64), "_budget_minutes") * at_risk_fraction,
         ).alias("warning_minutes"),
     ).with_columns(
-        milestone_status(as_of).alias("status"),
-        (pl.col("target_minutes") - pl.col("elapsed_minutes")).alias("margin_minutes"),
+        milestone_status(as_of, budget="_budget_minutes").alias("status"),
+        (pl.col("_budget_minutes") - pl.col("elapsed_minutes")).alias("margin_minutes"),
     )
 
 
