@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from .problems import Problem
+from .schema import TABLES, ForeignKey, never_imported_message
 from .staging import Tables
 
 __all__ = ["CHECKS", "Check", "check_configuration", "problems_of"]
@@ -28,7 +29,8 @@ class Check:
     severity: str
     table: str
     column: str | None
-    run: Callable[[Tables], pl.LazyFrame]  # columns: record_id, message
+    #: Columns: record_id, message (and table, column when the check spans tables).
+    run: Callable[[Tables], pl.LazyFrame]
 
 
 def _cases_without_cap_or_plan(t: Tables) -> pl.LazyFrame:
@@ -132,13 +134,74 @@ def _resource_without_unit(t: Tables) -> pl.LazyFrame:
     )
 
 
-def _plan_missing(t: Tables) -> pl.LazyFrame:
+def _references(t: Tables) -> list[tuple[str, ForeignKey, pl.LazyFrame, pl.LazyFrame]]:
+    """Every reference of every table: (table, foreign key, rows naming one, the rows named)."""
+    out = []
+    for spec in TABLES.values():
+        for fk in spec.foreign_keys:
+            named = getattr(t, spec.name).filter(pl.col(fk.column).is_not_null())
+            out.append(
+                (spec.name, fk, named, getattr(t, fk.table).select(pl.col(fk.target).alias(fk.column)))
+            )
+    return out
+
+
+def _is_empty(frame: pl.LazyFrame) -> bool:
+    return frame.select(pl.len()).collect().item() == 0
+
+
+def _never_imported(t: Tables) -> pl.LazyFrame:
+    """DOMAIN.md "References": ids naming a table that holds no rows at all are kept, and said once
+    per reference with a count ("1,204 cases name contacts that were never imported")."""
+    rows = []
+    for table, fk, named, targets in _references(t):
+        if not _is_empty(targets):
+            continue
+        count = named.select(pl.len()).collect().item()
+        if count:
+            rows.append((table, fk.column, never_imported_message(table, fk, count)))
+    return pl.LazyFrame(
+        rows, schema={"table": pl.String, "column": pl.String, "message": pl.String}, orient="row"
+    ).with_columns(pl.lit(None, dtype=pl.String).alias("record_id"))
+
+
+def _unknown_reference(t: Tables) -> pl.LazyFrame:
+    """An id naming no row of a table that holds rows: most likely a typo (the importer refuses
+    them; rows imported before their table was, or a plan catalogue imported later, end up here)."""
+    parts = []
+    for table, fk, named, targets in _references(t):
+        if _is_empty(targets):
+            continue
+        key = [pl.col(k).cast(pl.String).fill_null("") for k in TABLES[table].key]
+        parts.append(
+            named.join(targets.unique(), on=fk.column, how="anti").select(
+                pl.lit(table).alias("table"),
+                pl.lit(fk.column).alias("column"),
+                pl.concat_str(key, separator="/").alias("record_id"),
+                pl.format(f"unknown {fk.column} '{{}}': no such record in {fk.table}", fk.column).alias(
+                    "message"
+                ),
+            )
+        )
+    empty = pl.LazyFrame(schema=dict.fromkeys(("table", "column", "record_id", "message"), pl.String))
+    return pl.concat([empty, *parts])
+
+
+def _hours_without_holidays(t: Tables) -> pl.LazyFrame:
+    """Business hours with no holiday anywhere: an export that left the Holiday file out measures
+    every holiday as a working day (targets of record then disagree by a day around each)."""
+    if not _is_empty(t.holidays):
+        return pl.LazyFrame(schema={"record_id": pl.String, "message": pl.String})
     return (
-        t.entitlements.filter(pl.col("plan").is_not_null())
-        .join(t.plans.select("plan"), on="plan", how="anti")
+        t.business_hours.select(pl.len().alias("n"))
+        .filter(pl.col("n") > 0)
         .select(
-            pl.col("entitlement_id").alias("record_id"),
-            pl.format("plan '{}' is not in plans", "plan").alias("message"),
+            pl.lit(None, dtype=pl.String).alias("record_id"),
+            pl.format(
+                "{} business-hours calendar(s) and no holidays imported: every holiday counts as a working "
+                "day (export the Holiday object too)",
+                "n",
+            ).alias("message"),
         )
     )
 
@@ -148,7 +211,10 @@ def _process_without_targets(t: Tables) -> pl.LazyFrame:
         t.milestone_targets.select("process_id").unique(), on="process_id", how="anti"
     ).select(
         pl.col("process_id").alias("record_id"),
-        pl.lit("entitlement process has no milestone targets: its cases get no milestones").alias("message"),
+        pl.lit(
+            "entitlement process has no milestone targets: its cases get no milestones "
+            "unless their milestones are imported"
+        ).alias("message"),
     )
 
 
@@ -228,7 +294,9 @@ CHECKS: tuple[Check, ...] = (
     Check("pack-without-anchor", "error", "grants", "kind", _pack_without_anchor),
     Check("grant-outside-term", "warning", "grants", "effective_from", _grant_outside_term),
     Check("resource-without-unit", "warning", "usage_resources", "unit", _resource_without_unit),
-    Check("plan-missing", "error", "entitlements", "plan", _plan_missing),
+    Check("reference-never-imported", "warning", "(references)", None, _never_imported),
+    Check("unknown-reference", "error", "(references)", None, _unknown_reference),
+    Check("business-hours-without-holidays", "warning", "holidays", None, _hours_without_holidays),
     Check(
         "process-without-targets", "warning", "entitlement_processes", "process_id", _process_without_targets
     ),
@@ -258,19 +326,21 @@ def check_configuration(tables: Tables, *, limit_per_check: int = 1000) -> pl.Da
         Grain: one row per (check, record). Columns: check, severity, table,
         record_id, column, message. At most ``limit_per_check`` rows per check.
     """
-    frames = [
-        c.run(tables)
-        .head(limit_per_check)
-        .select(
-            pl.lit(c.name).alias("check"),
-            pl.lit(c.severity).alias("severity"),
-            pl.lit(c.table).alias("table"),
-            pl.col("record_id").cast(pl.String),
-            pl.lit(c.column, dtype=pl.String).alias("column"),
-            pl.col("message").cast(pl.String),
+    frames = []
+    for c in CHECKS:
+        found = c.run(tables).head(limit_per_check)
+        names = found.collect_schema().names()
+        frames.append(
+            found.select(
+                pl.lit(c.name).alias("check"),
+                pl.lit(c.severity).alias("severity"),
+                # A check across tables names each row's table and column.
+                pl.col("table") if "table" in names else pl.lit(c.table).alias("table"),
+                pl.col("record_id").cast(pl.String),
+                pl.col("column") if "column" in names else pl.lit(c.column, dtype=pl.String).alias("column"),
+                pl.col("message").cast(pl.String),
+            )
         )
-        for c in CHECKS
-    ]
     return pl.concat(pl.collect_all(frames)).sort("severity", "check", "record_id")
 
 

@@ -17,7 +17,7 @@ entitlement: the unit's for ``overage``, the most likely one for
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +30,10 @@ if TYPE_CHECKING:
     from .asof import AsOfLike
     from .basis import Basis
 
-__all__ = ["LEAD_COLUMNS", "MARTS", "REPORT_NAMES", "Mart", "available_reports", "build", "run_report"]
+__all__ = [
+    "LEAD_COLUMNS", "MARTS", "REPORT_NAMES", "Mart",
+    "available_reports", "build", "run_report", "run_reports",
+]  # fmt: skip
 
 #: DOMAIN.md, "Command line": the columns the utilization report must carry, first.
 LEAD_COLUMNS = (
@@ -164,6 +167,13 @@ def _compliance(b: Basis) -> pl.DataFrame:
     return compliance_report(b)
 
 
+def _milestone_reconciliation(b: Basis) -> pl.DataFrame:
+    from .sla.reconciliation import milestone_reconciliation
+
+    # Its own narrow set of instances (cases with a target of record): nothing to measure without them.
+    return milestone_reconciliation(b.tables, as_of=b.as_of, at_risk_fraction=b.settings.at_risk_fraction)
+
+
 def _forecast_backtest(b: Basis, horizons: tuple[int, ...] | None = None) -> pl.DataFrame:
     from .forecast.backtest import forecast_backtest_report
 
@@ -201,6 +211,9 @@ _ALL = (
          "every milestone instance with target, elapsed business minutes and status"),
     Mart("compliance", _compliance, "one row per milestone and priority with instances",
          "milestone counts by status, compliance = met / (met + violated), median margin", key=None),
+    Mart("milestone-reconciliation", _milestone_reconciliation,
+         "one row per milestone whose target of record differs from the computed target",
+         "targets of record against the product's own computation, with the likely cause"),
     Mart("forecast-backtest", _forecast_backtest, "one row per horizon and method",
          "every ended term predicted N days before its end, scored against what happened and against "
          "the straight-line projection", key=None, params={"horizons": None}),
@@ -209,8 +222,8 @@ _ALL = (
 #: The order the command line lists them: DOMAIN.md's reports first.
 _ORDER = (
     "utilization", "near-limit", "overage", "unmatched-cases", "upsell", "renewals", "reconciliation",
-    "milestones", "compliance", "forecast-backtest", "overage-summary", "overage-revenue", "grant-balances",
-    "out-of-term-cases", "renewal-history", "weekly-consumption",
+    "milestones", "compliance", "milestone-reconciliation", "forecast-backtest", "overage-summary",
+    "overage-revenue", "grant-balances", "out-of-term-cases", "renewal-history", "weekly-consumption",
 )  # fmt: skip
 #: Every mart by name.
 MARTS: dict[str, Mart] = {name: next(m for m in _ALL if m.name == name) for name in _ORDER}
@@ -232,6 +245,19 @@ def build(name: str, basis: Basis, **params: Any) -> pl.DataFrame:
 def available_reports() -> dict[str, Mart]:
     """Every report by name (the command line's choices)."""
     return dict(MARTS)
+
+
+def run_reports(
+    names: Sequence[str], tables: Tables, *, as_of: AsOfLike | dt.datetime, settings: Settings
+) -> dict[str, pl.DataFrame]:
+    """Several named reports as of one value, sharing one intermediate layer (computed once)."""
+    from .basis import Basis
+
+    unknown = [name for name in names if name not in MARTS]
+    if unknown:
+        raise KeyError(f"unknown report {unknown[0]!r}; choose one of: {', '.join(MARTS)}")
+    basis = Basis(tables, as_of=as_of, settings=settings)
+    return {name: basis.mart(name) for name in names}
 
 
 def run_report(

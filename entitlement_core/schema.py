@@ -9,17 +9,23 @@ specs and the importer validates against them, so the two cannot drift.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
 __all__ = [
     "DUCKDB_TYPES",
+    "EARLIEST_DATE",
     "IMPORT_ORDER",
+    "LATEST_DATE",
+    "MINUTES_LIMIT",
+    "QUANTITY_LIMIT",
     "TABLES",
     "ColumnSpec",
     "ForeignKey",
     "LogicalType",
     "TableSpec",
+    "never_imported_message",
     "table_spec",
 ]
 
@@ -41,6 +47,15 @@ DUCKDB_TYPES: dict[str, str] = {
 }
 
 
+#: What the arithmetic holds (DOMAIN.md "Values the importer refuses"): caps, quantities,
+#: prices and counters stay below 10^12 in absolute value, minutes below 10^9, and every
+#: date and timestamp (UTC) falls on a day from 1900-01-01 to 2199-12-31.
+QUANTITY_LIMIT = 1e12
+MINUTES_LIMIT = 1e9
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2199, 12, 31)
+
+
 @dataclass(frozen=True)
 class ColumnSpec:
     name: str
@@ -52,6 +67,8 @@ class ColumnSpec:
     default: str | bool | None = None
     #: Smallest allowed value for numbers.
     minimum: float | None = None
+    #: Numbers must stay below this in absolute value (None: anything the type holds).
+    limit: float | None = None
 
 
 @dataclass(frozen=True)
@@ -84,7 +101,14 @@ class TableSpec:
 
 
 def _c(name: str, type: LogicalType = "text", **kw: object) -> ColumnSpec:
+    if type in ("float", "decimal"):
+        kw.setdefault("limit", QUANTITY_LIMIT)
     return ColumnSpec(name, type, **kw)  # type: ignore[arg-type]
+
+
+def _minutes(name: str, type: LogicalType = "int", **kw: object) -> ColumnSpec:
+    """A duration in minutes: never negative, below :data:`MINUTES_LIMIT`."""
+    return _c(name, type, minimum=0, limit=MINUTES_LIMIT, **kw)
 
 
 USAGE_TYPES = ("cases", "hours", "none")
@@ -191,6 +215,8 @@ _SPECS: tuple[TableSpec, ...] = (
             _c("name", required=True),
             _c("version", "int", minimum=0),
             _c("business_hours_id"),
+            # Case statuses that stop the milestone clock, ``;``-separated ("Waiting on Customer;On Hold").
+            _c("paused_statuses"),
         ),
         key=("process_id",),
         foreign_keys=(ForeignKey("business_hours_id", "business_hours", "business_hours_id"),),
@@ -200,13 +226,18 @@ _SPECS: tuple[TableSpec, ...] = (
         (
             _c("process_id", required=True),
             _c("milestone", required=True),
-            _c("target_minutes", "int", required=True, minimum=0),
+            _minutes("target_minutes", required=True),
             _c("priority"),
             _c("origin"),
-            _c("warning_minutes", "int", minimum=0),
+            _minutes("warning_minutes"),
+            # A milestone measured in other business hours than its process's (e.g. 24x7 resolution).
+            _c("business_hours_id"),
         ),
         key=("process_id", "milestone", "priority", "origin"),
-        foreign_keys=(ForeignKey("process_id", "entitlement_processes", "process_id"),),
+        foreign_keys=(
+            ForeignKey("process_id", "entitlement_processes", "process_id"),
+            ForeignKey("business_hours_id", "business_hours", "business_hours_id"),
+        ),
     ),
     TableSpec(
         "entitlements",
@@ -262,6 +293,7 @@ _SPECS: tuple[TableSpec, ...] = (
             _c("origin"),
             _c("status"),
             _c("is_deleted", "bool", default=False),
+            _c("business_hours_id"),
         ),
         key=("case_id",),
         foreign_keys=(
@@ -270,8 +302,20 @@ _SPECS: tuple[TableSpec, ...] = (
             ForeignKey("contact_id", "contacts", "contact_id"),
             ForeignKey("asset_id", "assets", "asset_id"),
             ForeignKey("service_contract_id", "service_contracts", "service_contract_id"),
+            ForeignKey("business_hours_id", "business_hours", "business_hours_id"),
         ),
         ordered=(("created_at", "closed_at"), ("created_at", "first_response_at")),
+    ),
+    TableSpec(
+        "case_status_history",
+        (
+            _c("case_id", required=True),
+            _c("status", required=True),
+            _c("changed_at", "timestamp", required=True),
+        ),
+        key=("case_id", "changed_at", "status"),
+        foreign_keys=(ForeignKey("case_id", "cases", "case_id"),),
+        description="A case's status over time: each row holds from changed_at until the next change.",
     ),
     TableSpec(
         "time_entries",
@@ -279,7 +323,7 @@ _SPECS: tuple[TableSpec, ...] = (
             _c("time_entry_id", required=True),
             _c("case_id", required=True),
             _c("entry_date", "date", required=True),
-            _c("minutes", "float", required=True, minimum=0),
+            _minutes("minutes", "float", required=True),
         ),
         key=("time_entry_id",),
         foreign_keys=(ForeignKey("case_id", "cases", "case_id"),),
@@ -290,8 +334,15 @@ _SPECS: tuple[TableSpec, ...] = (
             _c("case_id", required=True),
             _c("milestone", required=True),
             _c("started_at", "timestamp", required=True),
-            _c("target_minutes", "int", minimum=0),
+            _minutes("target_minutes"),
             _c("completed_at", "timestamp"),
+            # The target moment the source system recorded (Salesforce TargetDate): the target of record.
+            _c("target_at", "timestamp"),
+            # Salesforce's own clock figures (ElapsedTimeInMins, StoppedTimeInMins,
+            # ActualElapsedTimeInMins), kept as exported.
+            _minutes("crm_elapsed_minutes", "float"),
+            _minutes("crm_stopped_minutes", "float"),
+            _minutes("crm_actual_elapsed_minutes", "float"),
         ),
         key=("case_id", "milestone", "started_at"),
         foreign_keys=(ForeignKey("case_id", "cases", "case_id"),),
@@ -357,3 +408,31 @@ def table_spec(name: str) -> TableSpec:
         return TABLES[name]
     except KeyError:
         raise KeyError(f"unknown table {name!r}; known tables: {', '.join(TABLES)}") from None
+
+
+def never_imported_message(table: str, fk: ForeignKey, count: int) -> str:
+    """What a reference to a table holding no rows at all means (DOMAIN.md "References").
+
+    >>> never_imported_message("cases", TABLES["cases"].foreign_keys[2], 1204)
+    '1,204 cases name contacts that were never imported (kept as ids)'
+    """
+    noun = _PLURAL.get(table, table.replace("_", " ")) if count != 1 else _SINGULAR[table]
+    verb = "name" if count != 1 else "names"
+    text = f"{count:,} {noun} {verb} {fk.table.replace('_', ' ')} that were never imported"
+    if fk.table == "plans":
+        return (
+            f"{text}: a plan is then a name only (near-limit thresholds from the settings, "
+            "no overage rate, no recommended plan)"
+        )
+    return f"{text} (kept as ids)"
+
+
+_SINGULAR = {name: name.removesuffix("s").replace("_", " ") for name in TABLES}
+_SINGULAR |= {
+    "time_entries": "time entry",
+    "case_status_history": "case status change",
+    "business_hours": "business-hours calendar",
+    "entitlement_processes": "entitlement process",
+    "usage_resources": "usage resource",
+}
+_PLURAL = {"case_status_history": "case status changes", "business_hours": "business-hours calendars"}

@@ -37,7 +37,7 @@ POLARS_TYPES: dict[str, pl.DataType] = {
 }
 
 #: Tables that grow with the cases: :func:`load_tables` scans them lazily.
-SCANNED_TABLES = ("cases", "time_entries", "case_milestones", "usage_events")
+SCANNED_TABLES = ("cases", "case_status_history", "time_entries", "case_milestones", "usage_events")
 
 
 def polars_schema(table: str) -> dict[str, pl.DataType]:
@@ -99,6 +99,7 @@ class Tables:
     milestone_targets: pl.LazyFrame
     entitlements: pl.LazyFrame
     cases: pl.LazyFrame
+    case_status_history: pl.LazyFrame
     time_entries: pl.LazyFrame
     case_milestones: pl.LazyFrame
     usage_resources: pl.LazyFrame

@@ -154,32 +154,37 @@ def _v3_keys(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE import_batches ADD COLUMN IF NOT EXISTS actor VARCHAR")
 
 
-def _v4_money(con: duckdb.DuckDBPyConnection) -> None:
-    """Money (and grant and metered quantities) stored exactly: DOUBLE columns become DECIMAL(18,6).
-
-    DuckDB does not change a column's type under an index: a table keyed by a
-    unique index (not a primary key) has it dropped and made again.
-    """
+def _v4_real_exports(con: duckdb.DuckDBPyConnection) -> None:
+    """Real exports: case_status_history (keyed), cases.business_hours_id, case_milestones.target_at
+    and Salesforce's clock figures, milestone_targets.business_hours_id,
+    entitlement_processes.paused_statuses."""
     _sync_tables(con)
-    for spec in TABLES.values():
-        money = [col.name for col in spec.columns if col.type == "decimal"]
-        if not money:
-            continue
-        index = f"{spec.name}_key"
-        indexed = con.execute(
-            "SELECT count(*) FROM duckdb_indexes() WHERE table_name = ? AND index_name = ?",
-            [spec.name, index],
-        ).fetchall()[0][0]
-        if indexed:
-            con.execute(f'DROP INDEX "{index}"')
-        for name in money:
-            con.execute(f'ALTER TABLE "{spec.name}" ALTER "{name}" TYPE {DUCKDB_TYPES["decimal"]}')
+    add_keys(con)
+
+
+def _v5_alerts(con: duckdb.DuckDBPyConnection) -> None:
+    """Alerts: the state of every rule and record (one row per crossing) and the delivery outbox."""
+    from .alerts.tables import create_alert_tables
+
+    create_alert_tables(con)
+
+
+def _v6_money(con: duckdb.DuckDBPyConnection) -> None:
+    """Money (and grant and metered quantities) exact: DOUBLE columns become DECIMAL(18,6). DuckDB
+    changes no type under an index: a unique-index key is dropped and made again around it."""
+    _sync_tables(con)
+    for spec in (t for t in TABLES.values() if any(c.type == "decimal" for c in t.columns)):
+        con.execute(f'DROP INDEX IF EXISTS "{spec.name}_key"')
+        for col in (c for c in spec.columns if c.type == "decimal"):
+            con.execute(f'ALTER TABLE "{spec.name}" ALTER "{col.name}" TYPE {DUCKDB_TYPES["decimal"]}')
     add_keys(con)
 
 
 #: Forward migrations: index i upgrades a database from version i to i + 1. A migration that
 #: creates a native table calls :func:`~entitlement_core.keys.add_keys` to give it its key.
-MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (_v1, _v2, _v3_keys, _v4_money)
+MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (
+    _v1, _v2, _v3_keys, _v4_real_exports, _v5_alerts, _v6_money,
+)  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -101,3 +101,14 @@ with tabs[2]:
         "Margin = target minus elapsed business time of completed milestones; bins of one hour, "
         "clipped at ±48 hours. Right of zero: beaten by that much."
     )
+
+st.subheader("Targets of record")
+if view.targets.is_empty():
+    common.empty("Every imported target of record agrees with the computed target (or none was imported).")
+else:
+    st.caption(
+        f"{view.targets.height:,} imported milestones whose recorded target (Salesforce's TargetDate) is "
+        "more than a minute from the one computed from the imported business hours. Status and margin "
+        "follow the recorded target; the likely cause says why they differ."
+    )
+    common.show(view.targets, list(views.TARGET_COLUMNS), key="sla_targets")

@@ -122,10 +122,26 @@ CASES = [
         {"usage_resources": {"resource": ["tokens"], "unit": ["token"]}},
     ),
     (
-        "plan-missing",
+        "unknown-reference",
         {"entitlements": ent(plan=["Gold"]), "plans": PLANS},
         "E1",
         {"entitlements": ent(plan=["Pro"]), "plans": PLANS},
+    ),
+    (
+        # EXAMPLES.md 29: entitlements name a plan and no plans were imported at all: said once.
+        "reference-never-imported",
+        {"entitlements": ent(plan=["Gold"])},
+        None,
+        {"entitlements": ent(plan=["Pro"]), "plans": PLANS},
+    ),
+    (
+        "business-hours-without-holidays",
+        {"business_hours": bh(mon_start="09:00", mon_end="17:00")},
+        None,
+        {
+            "business_hours": bh(mon_start="09:00", mon_end="17:00"),
+            "holidays": {"business_hours_id": ["BH1"], "date": [D(2026, 12, 25)]},
+        },
     ),
     (
         "process-without-targets",
@@ -234,3 +250,30 @@ def test_check_triggers_on_bad_record_only(check: str, bad: dict, record: str, g
     assert hits["message"][0]
     clean = check_configuration(Tables.from_frames({"accounts": ACCOUNTS, **good}))
     assert clean.filter(clean["check"] == check).height == 0
+
+
+def test_references_never_imported_are_counted_once_per_reference() -> None:
+    """EXAMPLES.md 31: a partial export's references are kept and said once, with a count."""
+    cases = {
+        "case_id": [f"C{i}" for i in range(1204)],
+        "account_id": ["A1"] * 1204,
+        "created_at": [T(2026, 2, 1)] * 1204,
+        "contact_id": ["003X"] * 1204,
+    }
+    found = check_configuration(Tables.from_frames(accounts=ACCOUNTS, cases=cases))
+    hits = found.filter(found["check"] == "reference-never-imported")
+    assert hits.select("severity", "table", "column", "message").rows() == [
+        ("warning", "cases", "contact_id", "1,204 cases name contacts that were never imported (kept as ids)")
+    ]
+
+
+def test_plan_names_without_plans_are_labels_said_once() -> None:
+    found = check_configuration(
+        Tables.from_frames(
+            accounts=ACCOUNTS, entitlements=two_terms(D(2027, 1, 1), D(2027, 12, 31)) | {"plan": ["Gold"] * 2}
+        )
+    )
+    plans = found.filter(found["column"] == "plan")
+    assert plans.height == 1 and plans["severity"].item() == "warning"
+    assert plans["message"].item().startswith("2 entitlements name plans that were never imported")
+    assert found.filter(found["severity"] == "error").height == 0

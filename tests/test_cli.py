@@ -88,7 +88,7 @@ def test_validate_exits_one_on_errors(tmp_path: Path, write_files, capsys) -> No
     capsys.readouterr()
     assert main(["validate", "--db", str(db)]) == 1
     out = capsys.readouterr()
-    assert "record E9: plan 'Gold' is not in plans" in out.out
+    assert "record E9: unknown plan 'Gold': no such record in plans" in out.out
     assert "1 error(s)" in out.err
 
 

@@ -3,7 +3,7 @@
 The same action as ``python -m entitlement_core renew --due-within DAYS``:
 every entitlement whose term ends within the window gets its next-term
 record and anchor grant, and ended terms their rollover grants
-(:mod:`entitlement_core.renewal`). The preview is kept with the data stamp
+(:mod:`entitlement_core.renewals`). The preview is kept with the data stamp
 it was computed on; a preview of older data (changed here or by another
 process, such as a scheduled ``renew``) is dropped, and applying one twice
 creates nothing: what exists already is checked in the transaction that

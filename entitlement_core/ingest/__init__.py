@@ -12,7 +12,7 @@ import datetime as dt
 import time
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -22,12 +22,15 @@ from ..problems import Problem, ProblemsError
 from ..schema import TABLES
 from ..store import Store
 from .apply import FileStats, Progress, apply_tables
+from .files import ENCODINGS, Encoding
 from .native import read_native, read_native_file
 from .raw import LINE, RawTable
 from .validate import StagedTable, validate_tables
 
 __all__ = [
+    "ENCODINGS",
     "LINE",
+    "Encoding",
     "FileStats",
     "ImportResult",
     "RawTable",
@@ -49,6 +52,8 @@ class ImportResult:
     format: str
     files: tuple[FileStats, ...]
     seconds: float
+    #: What was imported but deserves a look (references to tables never imported ...).
+    warnings: tuple[Problem, ...] = ()
 
     @property
     def rows_added(self) -> int:
@@ -118,12 +123,23 @@ def import_tables(
     stats = apply_tables(
         store, staged, sources=sources, run_id=run_id, started_at=started_at, progress=progress
     )
+    read_as = {r.source: r.encoding for r in raws}
     return ImportResult(
         run_id=run_id,
         format=format,
-        files=tuple(stats),
+        files=tuple(replace(f, encoding=read_as.get(f.file, "")) for f in stats),
         seconds=time.perf_counter() - started,
+        warnings=tuple(p for p in problems if p.severity == "warning"),
     )
+
+
+def _max_bytes(max_file_bytes: int | None) -> int:
+    """The import's file-size limit: as given, else the ``ENTITLEMENTS_IMPORT_MAX_FILE_MB`` setting."""
+    if max_file_bytes is not None:
+        return max_file_bytes
+    from ..settings import load_settings
+
+    return load_settings().import_max_file_mb * 1024 * 1024
 
 
 def import_path(
@@ -132,9 +148,19 @@ def import_path(
     *,
     format: Format | None = None,
     mapping: Path | None = None,
+    encoding: Encoding | None = None,
+    max_file_bytes: int | None = None,
     progress: Progress | None = None,
 ) -> ImportResult:
-    """Import a folder or files in the native or Salesforce format (detected when not given)."""
+    """Import a folder or files in the native or Salesforce format (detected when not given).
+
+    ``encoding`` forces the CSV files' text encoding (default: UTF-8, else
+    Windows-1252); ``max_file_bytes`` is the largest file read (default:
+    the ``ENTITLEMENTS_IMPORT_MAX_FILE_MB`` setting).
+    """
+    if encoding is not None and encoding not in ENCODINGS:
+        raise ProblemsError([Problem(message=f"unknown encoding {encoding!r}: use {', '.join(ENCODINGS)}")])
+    max_bytes = _max_bytes(max_file_bytes)
     paths = [path] if isinstance(path, Path) else list(path)
     if not paths:
         raise ProblemsError([Problem(message="no files or folders to import")])
@@ -147,23 +173,34 @@ def import_path(
 
         if len(paths) != 1 or not paths[0].is_dir():
             raise ProblemsError([Problem(message="a Salesforce import takes one folder of object exports")])
-        raws = read_salesforce(paths[0], mapping=load_mapping(mapping) if mapping else None)
+        raws = read_salesforce(
+            paths[0],
+            mapping=load_mapping(mapping) if mapping else None,
+            encoding=encoding,
+            max_bytes=max_bytes,
+        )
     else:
         if mapping is not None:
             raise ProblemsError([Problem(message="--mapping applies to Salesforce imports only")])
-        raws = read_native(paths)
+        raws = read_native(paths, encoding=encoding, max_bytes=max_bytes)
     return import_tables(store, raws, format=format, progress=progress)
 
 
 def import_uploads(
-    store: Store, files: Sequence[tuple[str, bytes]], *, progress: Progress | None = None
+    store: Store,
+    files: Sequence[tuple[str, bytes]],
+    *,
+    encoding: Encoding | None = None,
+    max_file_bytes: int | None = None,
+    progress: Progress | None = None,
 ) -> ImportResult:
     """Import uploaded native files given as (file name, content) pairs."""
     problems: list[Problem] = []
     raws: list[RawTable] = []
+    max_bytes = _max_bytes(max_file_bytes)
     for name, data in files:
         try:
-            raws.append(read_native_file(name, data))
+            raws.append(read_native_file(name, data, encoding=encoding, max_bytes=max_bytes))
         except ProblemsError as exc:
             problems.extend(exc.problems)
     if problems:

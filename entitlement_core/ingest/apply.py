@@ -32,6 +32,8 @@ class FileStats:
     rows_read: int
     rows_added: int
     rows_updated: int
+    #: How the file's text was read (``UTF-8``, ``Windows-1252: not valid UTF-8``, ``Parquet`` ...).
+    encoding: str = ""
 
 
 def _literal_default(value: object) -> str:

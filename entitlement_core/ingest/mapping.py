@@ -145,6 +145,7 @@ class TargetEntry(BaseModel):
     priority: str | None = None
     origin: str | None = None
     warning_minutes: int | None = Field(default=None, ge=0)
+    business_hours_id: str | None = None
 
 
 class MapOptions(BaseModel):
@@ -155,7 +156,7 @@ class MapOptions(BaseModel):
     #: MilestoneType name whose CaseMilestone completion is a case's first response.
     first_response_milestone: str = "First Response"
     #: Last year recurring holidays are expanded into (default: from the export's dates).
-    holidays_through_year: int | None = Field(default=None, ge=1900, le=2999)
+    holidays_through_year: int | None = Field(default=None, ge=1900, le=2199)
 
 
 class SalesforceMapping(BaseModel):

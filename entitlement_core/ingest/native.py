@@ -5,16 +5,17 @@ tables (``accounts.csv``, ``cases.parquet`` ...), headers matched
 case-insensitively (surrounding spaces ignored), extra columns kept, empty
 cell = null.
 
-CSV is comma-separated UTF-8 (a byte-order mark and CRLF line ends are
-fine); quoted cells may span lines, blank lines are skipped, and a problem
-names the line its row starts on (the header is line 1). Parquet has no
-lines: a problem names the row's 1-based position instead, and typed
-columns (timestamps with or without a time zone, dates, numbers, booleans)
-are turned into the text the CSV would hold, so one validator serves both.
+CSV is comma-separated text (:mod:`.files` decides the encoding: UTF-8,
+else Windows-1252; UTF-16 with a byte-order mark) read by :mod:`.csv_read`:
+quoted cells may span lines, blank lines are skipped, and a problem names
+the line its row starts on (the header is line 1). Parquet has no lines: a
+problem names the row's 1-based position instead, and typed columns
+(timestamps with or without a time zone, dates, numbers, booleans) are
+turned into the text the CSV would hold, so one validator serves both. A
+Parquet column of a type no native column can take (a duration, a map, a
+list or struct in a native column, binary data) is refused by name.
 
-What cannot be read as intended is a problem, never a guess: a row with more
-or fewer fields than the header, a semicolon- or tab-separated file, UTF-16
-text, NUL characters, empty, duplicate or reserved headers.
+Only regular files are read, within the import's size limit (:mod:`.files`).
 """
 
 from __future__ import annotations
@@ -25,19 +26,17 @@ import io
 from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 
 from ..problems import Problem, ProblemsError
 from ..schema import TABLES, TableSpec
-from .raw import LINE, RESERVED, RawTable, clean_text, drop_blank_rows, nul_problems
+from .csv_read import MAX_PROBLEMS, csv_frame, named_columns, ragged_rows
+from .files import DEFAULT_MAX_FILE_BYTES, Encoding, decode, folder_entries, read_regular_file
+from .raw import LINE, RawTable, clean_text, nul_problems
 
 __all__ = ["SUFFIXES", "frame_from_bytes", "ragged_rows", "read_native", "read_native_file"]
 
 SUFFIXES = (".csv", ".parquet")
-MAX_PROBLEMS = 50
-_BOM = b"\xef\xbb\xbf"
-_OTHER_SEPARATORS = {";": "';'", "\t": "tabs", "|": "'|'"}
 
 
 def _sha256(data: bytes) -> str:
@@ -46,147 +45,6 @@ def _sha256(data: bytes) -> str:
 
 def _fail(source: str, message: str, line: int | None = None) -> ProblemsError:
     return ProblemsError([Problem(file=source, line=line, message=message)])
-
-
-def _named(
-    frame: pl.DataFrame, headers: list[str], source: str, line: int | None = 1
-) -> tuple[pl.DataFrame, dict[str, str]]:
-    """Rename positional columns to trimmed lower-case headers; return the header of each.
-
-    A column with an empty header and no values (a trailing comma on every
-    line) is dropped; an empty header over values is a problem, as are two
-    headers equal ignoring case and spaces, and reserved names.
-    """
-    names = [h.replace("\ufeff", "").strip().lower() for h in headers]
-    seen: dict[str, str] = {}
-    problems, drop = [], []
-    for position, (column, original, name) in enumerate(zip(frame.columns, headers, names, strict=False), 1):
-        where = {"file": source, "line": line, "column": original.strip() or f"#{position}"}
-        if not name:
-            if frame.get_column(column).is_not_null().any():
-                problems.append(
-                    Problem(**where, message=f"empty column header over values (column {position})")
-                )
-            drop.append(column)
-        elif name in seen:
-            message = f"duplicate column header (same as {seen[name]!r} ignoring case and spaces)"
-            problems.append(Problem(**where, message=message))
-        elif name in RESERVED or name.startswith("__"):
-            problems.append(Problem(**where, message="reserved column name: rename the column"))
-        elif "\x00" in name:
-            problems.append(Problem(**where, message="the header holds a NUL character: not a text file"))
-        seen.setdefault(name, original.strip())
-    if problems:
-        raise ProblemsError(problems)
-    renames = {c: n for c, n in zip(frame.columns, names, strict=False) if c not in drop}
-    sources = {n: h.strip() for c, h, n in zip(frame.columns, headers, names, strict=False) if c not in drop}
-    return frame.drop(drop).rename(renames), sources
-
-
-# -- CSV -----------------------------------------------------------------------------------------
-
-
-def _unreadable(data: bytes, source: str, exc: Exception) -> ProblemsError:
-    """Say why the CSV could not be read, with the line where that can be found."""
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
-        return _fail(source, "not UTF-8 text: save the file as UTF-8 CSV", line=line)
-    # An unclosed quote swallows the rest of the file: name the line that opens it.
-    quotes = _per_line(np.frombuffer(data, np.uint8), ord('"'))
-    parity = np.cumsum(quotes) % 2
-    if parity.size and parity[-1] == 1:
-        opens = np.flatnonzero((parity == 1) & (np.concatenate(([0], parity[:-1])) == 0))
-        return _fail(source, "a quoted value is never closed (unbalanced '\"')", line=int(opens[-1]) + 1)
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return _fail(source, f"not a readable CSV file: {first}")
-
-
-def _per_line(buf: np.ndarray, byte: int) -> np.ndarray:
-    """How often ``byte`` occurs on each physical line (index 0 = line 1)."""
-    starts = np.concatenate(([0], np.flatnonzero(buf == ord("\n")) + 1))
-    hits = np.flatnonzero(buf == byte)
-    return np.diff(np.searchsorted(hits, starts), append=hits.size)
-
-
-def _line_numbers(frame: pl.DataFrame, first: int, quoted: bool) -> pl.Expr:
-    """The line each row starts on (blank lines are rows; quoted cells may hold line breaks)."""
-    index = pl.int_range(0, pl.len(), dtype=pl.Int64) + first
-    if not quoted or not frame.width:
-        return index
-    inner = pl.sum_horizontal(
-        pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in frame.columns
-    ).cast(pl.Int64)
-    return index + inner.cum_sum() - inner
-
-
-def ragged_rows(frame: pl.DataFrame, data: bytes, width: int, quoted: bool) -> pl.DataFrame:
-    """Rows whose number of fields is not the header's: (line, fields). Blank lines are fine.
-
-    The separators of a row are the commas on its lines (counted in the
-    bytes, each line belonging to the row that starts on or before it) less
-    the commas inside its quoted cells. Vectorised throughout.
-    """
-    if not frame.height:
-        return pl.DataFrame(schema={LINE: pl.Int64, "fields": pl.Int64})
-    commas = _per_line(np.frombuffer(data, np.uint8), ord(","))
-    starts = frame.get_column(LINE).to_numpy() - 1
-    per_row = np.add.reduceat(commas, np.minimum(starts, commas.size - 1))
-    cells = [c for c in frame.columns if c != LINE]
-    in_cells = (
-        pl.sum_horizontal(pl.col(c).str.count_matches(",", literal=True).fill_null(0) for c in cells)
-        if quoted and cells
-        else pl.lit(0)
-    )
-    fields = pl.lit(pl.Series(per_row)).cast(pl.Int64) - in_cells.cast(pl.Int64) + 1
-    odd = frame.with_columns(fields.alias("fields")).filter(pl.col("fields") != width)
-    # A blank line reads as one empty field: not a record, so not ragged.
-    blank = pl.all_horizontal(pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in cells)
-    return odd.filter(~(blank & (pl.col("fields") == 1))).select(LINE, "fields")
-
-
-def _csv_frame(data: bytes, source: str) -> tuple[pl.DataFrame, dict[str, str]]:
-    """CSV bytes to text cells under lower-case headers, with :data:`LINE`."""
-    if data.startswith(_BOM):
-        data = data[len(_BOM) :]
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise _fail(source, "the file is UTF-16 text: save it as UTF-8 CSV (comma-separated)")
-    if not data.strip():
-        raise _fail(source, "the file is empty (no header line)", line=1)
-    if b"\n" not in data and b"\r" in data.rstrip(b"\r"):
-        raise _fail(source, "lines end in a lone carriage return: save with LF or CRLF line ends")
-    try:
-        first_row = pl.read_csv(
-            data, has_header=False, infer_schema=False, n_rows=1, truncate_ragged_lines=True
-        )
-        header = [h or "" for h in first_row.row(0)]
-        positional = [f"_c{i}" for i in range(len(header))]
-        frame = pl.read_csv(
-            data, infer_schema=False, new_columns=positional, truncate_ragged_lines=True, raise_if_empty=False
-        )
-    except (pl.exceptions.PolarsError, UnicodeDecodeError) as exc:
-        raise _unreadable(data, source, exc) from exc
-    if len(header) == 1:
-        for sep, shown in _OTHER_SEPARATORS.items():
-            if sep in header[0]:
-                message = (
-                    f"the header is one column separated by {shown}: native CSV files are comma-separated"
-                )
-                raise _fail(source, message, line=1)
-    quoted = b'"' in data
-    first = 2 + sum(h.count("\n") for h in header)
-    frame = frame.with_columns(_line_numbers(frame, first, quoted).alias(LINE))
-    ragged = ragged_rows(frame, data, len(header), quoted)
-    if ragged.height:
-        raise ProblemsError(
-            Problem(file=source, line=line, message=f"{fields} fields where the header has {len(header)}")
-            for line, fields in ragged.head(MAX_PROBLEMS).rows()
-        )
-    frame, sources = _named(frame, header, source)
-    if b"\x00" in data:
-        raise ProblemsError(nul_problems(frame, source, sources, MAX_PROBLEMS))
-    return drop_blank_rows(clean_text(frame)), sources
 
 
 # -- Parquet -------------------------------------------------------------------------------------
@@ -221,25 +79,79 @@ def _as_text(name: str, dtype: pl.DataType, target: str | None) -> pl.Expr:
     return col.cast(pl.String)
 
 
+#: Parquet types a native column reads as text (anything else is refused by name).
+_SCALARS = (
+    pl.String, pl.Categorical, pl.Enum, pl.Boolean, pl.Date, pl.Datetime, pl.Time, pl.Decimal, pl.Null,
+    pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.Int128, pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64,
+    pl.Float32, pl.Float64,
+)  # fmt: skip
+
+
+def _json_ready(dtype: pl.DataType) -> bool:
+    """Whether an extra column of this type fits the ``extra`` JSON (nested scalars only)."""
+    if isinstance(dtype, pl.List | pl.Array):
+        return _json_ready(dtype.inner)
+    if isinstance(dtype, pl.Struct):
+        return all(_json_ready(f.dtype) for f in dtype.fields)
+    return isinstance(dtype, _SCALARS)
+
+
+_EXPECT = {
+    "text": "text",
+    "int": "whole numbers",
+    "float": "numbers",
+    "decimal": "numbers",
+    "bool": "true/false values",
+    "date": "dates",
+    "timestamp": "timestamps",
+    "hhmm": "HH:MM times",
+}
+
+
+def _kind(dtype: pl.DataType) -> str:
+    """A Parquet type as a user names it: ``duration``, ``map``, ``list of list`` ..."""
+    if isinstance(dtype, pl.List | pl.Array):
+        return f"list of {_kind(dtype.inner)}"
+    return type(dtype).__name__.lower() if isinstance(dtype, pl.DataType) else str(dtype).lower()
+
+
+def _type_problem(dtype: pl.DataType, target: str | None) -> str | None:
+    """Why a Parquet column of ``dtype`` cannot feed native column type ``target`` (None: an extra)."""
+    if isinstance(dtype, pl.Binary):
+        return None  # text stored as bytes is read; other bytes are refused on their values
+    if target is not None:
+        if isinstance(dtype, _SCALARS):
+            return None
+        return f"a Parquet {_kind(dtype)} column cannot hold {_EXPECT[target]}: write plain {_EXPECT[target]}"
+    if _json_ready(dtype):
+        return None
+    return f"a Parquet {_kind(dtype)} column cannot be kept: write it as text, numbers or dates"
+
+
 def _parquet_frame(data: bytes, source: str, spec: TableSpec) -> tuple[pl.DataFrame, dict[str, str]]:
     """Parquet bytes to text cells under lower-case headers, with :data:`LINE` = row number."""
     try:
         frame = pl.read_parquet(io.BytesIO(data))
-    except Exception as exc:  # pyarrow and polars raise several kinds
-        raise _fail(source, f"not a readable Parquet file: {str(exc).splitlines()[0]}") from exc
+    except BaseException as exc:  # pyarrow and polars raise several kinds (a Rust panic too)
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise _fail(source, f"not a readable Parquet file: {first}") from None
     headers = frame.columns
     frame = frame.rename({c: f"_c{i}" for i, c in enumerate(headers)})
-    frame, sources = _named(frame, headers, source, line=None)
+    frame, sources = named_columns(frame, headers, source, line=None)
     types = {c.name: c.type for c in spec.columns}
     problems, exprs = [], []
     for name, dtype in frame.schema.items():
-        if isinstance(dtype, pl.Binary | pl.Object):
+        why = _type_problem(dtype, types.get(name))
+        if why is None and isinstance(dtype, pl.Binary):
             try:
                 frame.get_column(name).cast(pl.String)
             except pl.exceptions.PolarsError:
-                message = "the column holds binary data, not text"
-                problems.append(Problem(file=source, column=sources[name], message=message))
-                continue
+                why = "the column holds binary data, not text"
+        if why is not None:
+            problems.append(Problem(file=source, column=sources[name], message=why))
+            continue
         exprs.append(_as_text(name, dtype, types.get(name)).alias(name))
     if problems:
         raise ProblemsError(problems)
@@ -263,20 +175,19 @@ def _table_of(source: str) -> str:
 
 def frame_from_bytes(data: bytes, source: str) -> pl.DataFrame:
     """Parse one uploaded or read file (by its name's suffix) into text cells."""
-    return _parse(data, source, _table_of(source))[0]
+    return read_native_file(source, data).frame
 
 
-def _parse(data: bytes, source: str, table: str) -> tuple[pl.DataFrame, dict[str, str]]:
-    suffix = Path(source).suffix.lower()
-    if suffix == ".csv":
-        return _csv_frame(data, source)
-    if suffix == ".parquet":
-        return _parquet_frame(data, source, TABLES[table])
-    raise _fail(source, "unsupported file type: use .csv or .parquet")
-
-
-def read_native_file(source: str, data: bytes) -> RawTable:
+def read_native_file(
+    source: str,
+    data: bytes,
+    *,
+    encoding: Encoding | None = None,
+    max_bytes: int = DEFAULT_MAX_FILE_BYTES,
+) -> RawTable:
     """One native file (its name says the table) as a raw table.
+
+    ``encoding`` forces the text encoding of a CSV file (see :func:`.files.decode`).
 
     Raises
     ------
@@ -284,35 +195,58 @@ def read_native_file(source: str, data: bytes) -> RawTable:
         The file cannot be read as a native table (see the module notes).
     """
     table = _table_of(source)
-    frame, sources = _parse(data, source, table)
+    if len(data) > max_bytes:
+        raise _fail(
+            source, f"the file is larger than the import limit ({max_bytes / 2**20:,.0f} MiB; "
+            "setting ENTITLEMENTS_IMPORT_MAX_FILE_MB)",
+        )  # fmt: skip
+    suffix = Path(source).suffix.lower()
+    if suffix == ".csv":
+        text = decode(data, source, encoding)
+        frame, sources = csv_frame(text.data, source)
+        read_as = text.describe()
+    elif suffix == ".parquet":
+        frame, sources = _parquet_frame(data, source, TABLES[table])
+        read_as = "Parquet"
+    else:
+        raise _fail(source, "unsupported file type: use .csv or .parquet")
     return RawTable(
-        table=table, source=source, frame=frame, sha256=_sha256(data), format="native", column_sources=sources
+        table=table,
+        source=source,
+        frame=frame,
+        sha256=_sha256(data),
+        format="native",
+        column_sources=sources,
+        encoding=read_as,
     )
 
 
-def _files(path: Path) -> list[Path]:
-    if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
-    return [path]
-
-
-def read_native(paths: Path | Iterable[Path]) -> list[RawTable]:
+def read_native(
+    paths: Path | Iterable[Path],
+    *,
+    encoding: Encoding | None = None,
+    max_bytes: int = DEFAULT_MAX_FILE_BYTES,
+) -> list[RawTable]:
     """Read a folder, or single files, of the native format.
 
-    Every problem found across the files is raised together in one
-    :class:`ProblemsError`; nothing is read partially.
+    A folder's ``.csv`` and ``.parquet`` entries are all read: one that is
+    not a regular file (a pipe, a device, a link to nothing) is a problem,
+    never skipped. Every problem found across the files is raised together
+    in one :class:`ProblemsError`; nothing is read partially.
     """
     items = [paths] if isinstance(paths, Path) else list(paths)
     files: list[Path] = []
     problems: list[Problem] = []
     for item in items:
-        if not item.exists():
+        if item.is_dir():
+            found = folder_entries(item, SUFFIXES)
+            if not found:
+                problems.append(Problem(file=str(item), message="the folder holds no .csv or .parquet files"))
+            files.extend(found)
+        elif item.exists() or item.is_symlink():
+            files.append(item)
+        else:
             problems.append(Problem(file=str(item), message="no such file or folder"))
-            continue
-        found = _files(item)
-        if item.is_dir() and not found:
-            problems.append(Problem(file=str(item), message="the folder holds no .csv or .parquet files"))
-        files.extend(found)
     if not items:
         problems.append(Problem(message="no files or folders to import"))
     # Files are named by their name alone, unless two share a name (two folders).
@@ -321,7 +255,8 @@ def read_native(paths: Path | Iterable[Path]) -> list[RawTable]:
     for file, name in zip(files, names, strict=True):
         source = name if names.count(name) == 1 else str(file)
         try:
-            raws.append(read_native_file(source, file.read_bytes()))
+            data = read_regular_file(file, source, max_bytes=max_bytes)
+            raws.append(read_native_file(source, data, encoding=encoding, max_bytes=max_bytes))
         except ProblemsError as exc:
             problems.extend(exc.problems)
     if problems:

@@ -41,6 +41,8 @@ class RawTable:
     sha256: str = ""
     format: str = "native"
     column_sources: dict[str, str] = field(default_factory=dict)
+    #: How the file's text was read (``UTF-8``, ``Windows-1252: not valid UTF-8``, ``Parquet`` ...).
+    encoding: str = ""
 
     def source_column(self, column: str) -> str:
         return self.column_sources.get(column, column)

@@ -26,6 +26,7 @@ import polars as pl
 
 from ..problems import Problem, ProblemsError
 from ..schema import IMPORT_ORDER, TABLES
+from .files import DEFAULT_MAX_FILE_BYTES, Encoding
 from .mapping import STANDARD_OBJECTS, FieldMap, SalesforceMapping, load_mapping
 from .raw import LINE, RawTable
 from .sf_csv import Export, read_export
@@ -39,7 +40,12 @@ _PLANS = "[[plans]]"
 
 
 def salesforce_files(path: Path, mapping: SalesforceMapping | None = None) -> dict[str, Path]:
-    """The export file of each object found in ``path`` (file names match in any letter case)."""
+    """The export file of each object found in ``path`` (file names match in any letter case).
+
+    An entry named after an object is its export even when it is not a
+    regular file (a pipe, a link to nothing): reading it then says why,
+    rather than the object being silently left out.
+    """
     mapping = mapping or SalesforceMapping()
     wanted = {f"{obj.lower()}.csv": obj for obj in (*STANDARD_OBJECTS, *mapping.objects)}
     wanted |= {m.file.lower(): obj for obj, m in mapping.objects.items() if m.file}
@@ -48,7 +54,7 @@ def salesforce_files(path: Path, mapping: SalesforceMapping | None = None) -> di
     problems = []
     for file in sorted(Path(path).iterdir()):
         obj = wanted.get(file.name.lower())
-        if obj is None or not file.is_file():
+        if obj is None:
             continue
         if obj in found:
             problems.append(Problem(file=file.name, message=f"a second export of {obj} ({found[obj].name})"))
@@ -68,7 +74,13 @@ def is_salesforce_folder(path: Path) -> bool:
     return bool(stems & objects) and not stems & set(TABLES)
 
 
-def read_salesforce(path: Path, *, mapping: SalesforceMapping | None = None) -> list[RawTable]:
+def read_salesforce(
+    path: Path,
+    *,
+    mapping: SalesforceMapping | None = None,
+    encoding: Encoding | None = None,
+    max_bytes: int = DEFAULT_MAX_FILE_BYTES,
+) -> list[RawTable]:
     """Read a folder of Salesforce exports into raw native tables.
 
     Parameters
@@ -79,6 +91,10 @@ def read_salesforce(path: Path, *, mapping: SalesforceMapping | None = None) -> 
     mapping
         Custom fields, custom objects, milestone targets and plans
         (:func:`~.mapping.load_mapping`); ``None`` applies the standard rules.
+    encoding
+        Force the files' text encoding (default: UTF-8, else Windows-1252).
+    max_bytes
+        The largest file read (the import limit setting).
 
     Returns
     -------
@@ -98,7 +114,8 @@ def read_salesforce(path: Path, *, mapping: SalesforceMapping | None = None) -> 
     problems: list[Problem] = []
     for obj, file in files.items():
         try:
-            exports[obj] = _normalised(obj, read_export(file, obj), mapping, problems)
+            export = read_export(file, obj, encoding=encoding, max_bytes=max_bytes)
+            exports[obj] = _normalised(obj, export, mapping, problems)
         except ProblemsError as exc:
             problems.extend(exc.problems)
     if "Holiday" in exports and not {"BusinessHours", "BusinessHoursHoliday"} & set(exports):
@@ -182,8 +199,9 @@ def _native_text(expr: pl.Expr, logical: str) -> pl.Expr:
     """Salesforce text -> the native text format of a logical type."""
     expr = expr.cast(pl.String)
     if logical == "date":
-        # Some tools write a date as midnight UTC ("2024-12-25T00:00:00.000Z").
-        return pl.when(expr.str.contains(r"^\d{4}-\d{2}-\d{2}T")).then(expr.str.slice(0, 10)).otherwise(expr)
+        # Some tools write a date as midnight UTC ("2024-12-25T00:00:00.000Z", "2024-12-25 00:00:00").
+        midnight = r"^\d{4}-\d{2}-\d{2}(?:T|\s00:00)"
+        return pl.when(expr.str.contains(midnight)).then(expr.str.slice(0, 10)).otherwise(expr)
     if logical == "timestamp":
         # The CLI writes "+0000"; ISO 8601 extended is "+00:00".
         return expr.str.replace(r"([+-]\d{2})(\d{2})$", "${1}:${2}")
@@ -240,7 +258,13 @@ def _raw_table(ex: Export, context: Context) -> RawTable:
     out = ex.frame.select(*native, *[pl.col(c).alias(renamed[c]) for c in extra], pl.col(LINE))
     sources |= {renamed[c]: ex.header(c) for c in extra}
     return RawTable(
-        table, ex.source, out, ex.sha256, "salesforce", {k: v for k, v in sources.items() if k in out.columns}
+        table,
+        ex.source,
+        out,
+        ex.sha256,
+        "salesforce",
+        {k: v for k, v in sources.items() if k in out.columns},
+        encoding=ex.encoding,
     )
 
 

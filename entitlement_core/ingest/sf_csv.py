@@ -1,26 +1,26 @@
 """Reading one Salesforce export file: CSV text -> a frame with source line numbers.
 
-Data Loader and the Salesforce CLI write RFC 4180 CSV: a header of API field
-names, every value possibly quoted, quoted values may span lines (long text
-fields), UTF-8 possibly with a byte-order mark. Cells are kept as text
-(``infer_schema=False``); empty cells become null; headers are matched
+Data Loader, the Salesforce CLI and the weekly Data Export write RFC 4180
+CSV: a header of API field names, every value possibly quoted, quoted values
+may span lines (long text fields). The text is UTF-8 (possibly with a
+byte-order mark), or Windows-1252 (Data Loader's default on Windows), or
+UTF-16 with a byte-order mark (:mod:`.files` decides). Cells are kept as
+text, as exported; empty cells become null; headers are matched
 case-insensitively, so columns are named by the lower-cased header and the
-original is remembered for messages.
+original is remembered for messages. The same CSV reader as native files
+(:mod:`.csv_read`) refuses what cannot be read as intended.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
-from ..problems import Problem, ProblemsError
-from .native import ragged_rows
-from .raw import LINE
+from .csv_read import csv_frame
+from .files import DEFAULT_MAX_FILE_BYTES, Encoding, decode, read_regular_file
 
 __all__ = ["Export", "read_export"]
 
@@ -37,6 +37,8 @@ class Export:
     headers: dict[str, str] = field(default_factory=dict)
     #: Names of derived columns, for messages (``__date`` -> ``ActivityDate``).
     derived: dict[str, str] = field(default_factory=dict)
+    #: How the file's text was read (``UTF-8``, ``Windows-1252: not valid UTF-8`` ...).
+    encoding: str = ""
 
     def has(self, sf_field: str) -> bool:
         return sf_field.lower() in self.frame.columns
@@ -50,80 +52,29 @@ class Export:
         return self.headers.get(name, self.derived.get(name, name))
 
     def with_frame(self, frame: pl.DataFrame) -> Export:
-        return Export(self.object, self.source, self.sha256, frame, self.headers, self.derived)
+        return Export(self.object, self.source, self.sha256, frame, self.headers, self.derived, self.encoding)
 
 
-def _problem(name: str, data: bytes, exc: Exception) -> Problem:
-    """Say where a file stops being readable CSV (only runs when reading failed)."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
-        return Problem(file=name, line=line, message="not UTF-8 text: export with UTF-8 encoding")
-    if not text.strip():
-        return Problem(file=name, message="empty file: no header line")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        width = len(next(reader))
-        for row in reader:
-            if row and len(row) != width:
-                return Problem(
-                    file=name, line=reader.line_num, message=f"{len(row)} fields where the header has {width}"
-                )
-    except csv.Error as err:
-        return Problem(file=name, line=reader.line_num, message=f"not valid CSV: {err}")
-    return Problem(file=name, message=f"not valid CSV: {str(exc).splitlines()[0]}")
-
-
-def _line_numbers(frame: pl.DataFrame, data: bytes) -> pl.Expr:
-    """Line of each row (header = line 1); a quoted value with line breaks makes its row span lines."""
-    newlines = data.count(b"\n") - int(data.endswith(b"\n"))
-    if newlines == frame.height:
-        return pl.int_range(2, frame.height + 2, dtype=pl.Int64)
-    breaks = [pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in frame.columns]
-    span = (pl.sum_horizontal(breaks) + 1).cast(pl.Int64) if breaks else pl.lit(1, pl.Int64)
-    return 2 + span.cum_sum() - span
-
-
-def read_export(path: Path, obj: str) -> Export:
+def read_export(
+    path: Path, obj: str, *, encoding: Encoding | None = None, max_bytes: int = DEFAULT_MAX_FILE_BYTES
+) -> Export:
     """Read one export file into an :class:`Export` of ``obj``.
+
+    The file must be a regular file within ``max_bytes``; its text is
+    UTF-8, else Windows-1252 (or the forced ``encoding``; UTF-16 with a
+    byte-order mark is read too), see :mod:`.files`.
 
     Raises
     ------
     ProblemsError
-        The file is not UTF-8, not CSV, has rows wider than its header, or
-        two headers that differ only in letter case.
+        The file is not a regular file, not CSV, has rows wider or narrower
+        than its header, NUL characters, or an empty, duplicate (ignoring
+        letter case) or reserved header.
     """
     path = Path(path)
-    data = path.read_bytes()
-    try:
-        frame = pl.read_csv(data, infer_schema=False, raise_if_empty=True, truncate_ragged_lines=True)
-    except (pl.exceptions.PolarsError, UnicodeDecodeError) as exc:
-        raise ProblemsError([_problem(path.name, data, exc)]) from exc
-    headers: dict[str, str] = {}
-    for header in frame.columns:
-        key = header.strip().lower()
-        if key in headers:
-            raise ProblemsError(
-                [Problem(file=path.name, line=1, column=header, message=f"two columns named {header!r}")]
-            )
-        headers[key] = header.strip()
-    frame = frame.rename(dict(zip(frame.columns, headers, strict=True)))
-    lines = _line_numbers(frame, data)
-    frame = frame.select(
-        *[pl.when(pl.col(c).str.len_bytes() > 0).then(pl.col(c)).alias(c) for c in frame.columns],
-        lines.alias(LINE),
+    data = read_regular_file(path, path.name, max_bytes=max_bytes)
+    text = decode(data, path.name, encoding)
+    frame, headers = csv_frame(text.data, path.name, strip_values=False)
+    return Export(
+        obj, path.name, hashlib.sha256(data).hexdigest(), frame, headers, encoding=text.describe()
     )
-    # A short row would be padded with nulls and a long one cut: both are refused.
-    odd = ragged_rows(frame, data, len(headers), b'"' in data)
-    if odd.height:
-        tail = f"fields where the header has {len(headers)}"
-        shown = odd.head(50).to_dicts()
-        raise ProblemsError(
-            Problem(file=path.name, line=r[LINE], message=f"{r['fields']} {tail}") for r in shown
-        )
-    # A blank line reads as a row of nulls; it has a line number but no record.
-    values = [c for c in frame.columns if c != LINE]
-    if values:
-        frame = frame.filter(pl.any_horizontal(pl.col(values).is_not_null()))
-    return Export(obj, path.name, hashlib.sha256(data).hexdigest(), frame, headers)

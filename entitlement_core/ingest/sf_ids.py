@@ -27,12 +27,23 @@ from functools import cache
 
 import polars as pl
 
-__all__ = ["ID_PATTERN", "SUFFIX_ALPHABET", "case_bits", "id_suffix", "normalise_ids", "to_18"]
+__all__ = [
+    "EMPTY_IDS",
+    "ID_PATTERN",
+    "SUFFIX_ALPHABET",
+    "case_bits",
+    "id_suffix",
+    "normalise_ids",
+    "to_18",
+]
 
 SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 
 #: A well-formed id: 15 letters or digits, optionally followed by a 3-character suffix.
 ID_PATTERN = r"^[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?$"
+
+#: How the weekly Data Export writes an empty lookup (DOMAIN.md "References"): no record.
+EMPTY_IDS = ("000000000000000AAA", "000000000000000aaa", "000000000000000")
 
 _BITS = 15
 # Per-value outcome of normalisation (anything >= _BAD is reported unless repaired).
@@ -105,7 +116,8 @@ def _restore_case(head: pl.Expr, bits: pl.Expr) -> pl.Expr:
 def normalise_ids(frame: pl.DataFrame, columns: Iterable[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Normalise id columns to the 18-character form; report values that are not ids.
 
-    Empty cells become null. A 15-character id gets its suffix. An
+    Empty cells become null, as does ``000000000000000AAA``, the weekly
+    Data Export's empty lookup (:data:`EMPTY_IDS`). A 15-character id gets its suffix. An
     18-character id whose suffix disagrees with its first 15 characters had
     its letter case changed by a case-insensitive tool: the suffix is the
     truth (Salesforce reads 18-character ids case-insensitively), so the case
@@ -130,7 +142,8 @@ def normalise_ids(frame: pl.DataFrame, columns: Iterable[str]) -> tuple[pl.DataF
     out = frame
     for column in [c for c in columns if c in frame.columns]:
         raw = pl.col(column).str.strip_chars()
-        out = out.with_columns(pl.when(raw.str.len_bytes() > 0).then(raw).alias(column))
+        present = (raw.str.len_bytes() > 0) & ~raw.is_in(EMPTY_IDS)
+        out = out.with_columns(pl.when(present).then(raw).alias(column))
         col = pl.col(column)
         head = col.str.slice(0, _BITS)
         out = out.with_columns(__suffix=id_suffix(head))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from ..schema import LATEST_DATE
 from . import sf_calendar
 from .mapping import SalesforceMapping
 from .sf_csv import Export
@@ -50,6 +51,7 @@ REFS: dict[str, tuple[str, ...]] = {
         "SourceId", "BusinessHoursId",
     ),
     "CaseMilestone": ("CaseId", "MilestoneTypeId", "BusinessHoursId"),
+    "MilestoneTarget": ("BusinessHoursId",),
     "User": ("ManagerId", "ProfileId", "UserRoleId", "ContactId", "AccountId"),
 }  # fmt: skip
 
@@ -83,6 +85,7 @@ STANDARD: dict[str, dict[str, tuple[str, ...]]] = {
         "target_minutes": ("MinutesToComplete", "TargetMinutes", "target_minutes"),
         "priority": ("Priority",), "origin": ("Origin",),
         "warning_minutes": ("WarningMinutes", "warning_minutes"),
+        "business_hours_id": ("BusinessHoursId", "business_hours_id"),
     },
     "Entitlement": {
         "entitlement_id": ("Id",), "account_id": ("AccountId",), "start_date": ("StartDate",),
@@ -96,10 +99,13 @@ STANDARD: dict[str, dict[str, tuple[str, ...]]] = {
         "entitlement_id": ("EntitlementId",), "contact_id": ("ContactId",), "asset_id": ("AssetId",),
         "service_contract_id": ("ServiceContractId",), "closed_at": ("ClosedDate",),
         "priority": ("Priority",), "origin": ("Origin",), "status": ("Status",), "is_deleted": ("IsDeleted",),
+        "business_hours_id": ("BusinessHoursId",),
     },
     "CaseMilestone": {
         "case_id": ("CaseId",), "milestone": ("__milestone",), "started_at": ("StartDate",),
-        "completed_at": ("CompletionDate",),
+        "completed_at": ("CompletionDate",), "target_at": ("TargetDate",),
+        "crm_elapsed_minutes": ("ElapsedTimeInMins",), "crm_stopped_minutes": ("StoppedTimeInMins",),
+        "crm_actual_elapsed_minutes": ("ActualElapsedTimeInMins",),
     },
 }  # fmt: skip
 
@@ -185,7 +191,8 @@ class Context:
                         ex.frame.select(pl.col(f).str.slice(0, 4).cast(pl.Int32, strict=False).max()).item()
                     )
         known = [y for y in years if y is not None]
-        return max(known) + 1 if known else None
+        # Never past the last supported year: a later date is refused by the native check anyway.
+        return min(max(known) + 1, LATEST_DATE.year) if known else None
 
 
 def _name_expr(ex: Export) -> pl.Expr:
@@ -343,8 +350,19 @@ def _finish_business_hours(
 def _finish_entitlement(
     ex: Export, ctx: Context, columns: dict[str, pl.Expr], sources: dict[str, str]
 ) -> None:
-    """Usage type and cap: a mapped usage type, else an hours bank, else per-incident cases, else none."""
+    """Term, usage type and cap.
+
+    Salesforce leaves EndDate empty for an entitlement that never ends: its
+    term runs to the last supported day. An empty StartDate is the day the
+    record was created. (A field missing from the export is still reported.)
+    Usage type and cap: a mapped usage type, else an hours bank, else
+    per-incident cases, else none.
+    """
     none = pl.lit(None, pl.String)
+    if "end_date" in columns:
+        columns["end_date"] = pl.coalesce(columns["end_date"], pl.lit(LATEST_DATE.isoformat()))
+    if "start_date" in columns and ex.has("CreatedDate"):
+        columns["start_date"] = pl.coalesce(columns["start_date"], pl.col("createddate").str.slice(0, 10))
     hours_cap = columns.pop("hours_cap", none)
     per_incident = (
         pl.col("isperincident").str.strip_chars().str.to_lowercase().is_in(["true", "1"])

@@ -7,17 +7,24 @@ reports the first :data:`MAX_PER_CHECK` and a count of the rest.
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
 
 import polars as pl
 
 from ..problems import Problem
-from ..schema import TABLES, ColumnSpec, TableSpec
+from ..schema import (
+    EARLIEST_DATE,
+    LATEST_DATE,
+    TABLES,
+    ForeignKey,
+    TableSpec,
+    never_imported_message,
+)
 from ..staging import POLARS_TYPES
+from .parse import EXPECT, in_range, parse_column
 from .raw import LINE, RESERVED, RawTable
+from .zones import usable_zones
 
 __all__ = ["HAS_EXTRA", "MAX_PER_CHECK", "SOURCE", "StagedTable", "parse_column", "validate_tables"]
 
@@ -37,118 +44,6 @@ class StagedTable:
     #: Spec columns the files carried; absent ones keep their stored values on update.
     present: frozenset[str]
     has_extra: bool
-
-
-@cache
-def _zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
-#: ISO 8601 as DOMAIN.md accepts it: a date, optionally a time (``T`` or a space),
-#: seconds with up to 9 fraction digits, and ``Z``, ``UTC`` or an offset
-#: (``+05:30``, ``+0530``, ``+05``). Two-digit months, days and hours only.
-_TIMESTAMP = (
-    r"^(\d{4}-\d{2}-\d{2})"
-    r"(?:[Tt ](\d{2}:\d{2})(:\d{2}(?:[.,]\d{1,9})?)?\s?(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?)?$"
-)
-_DATE = r"^\d{4}-\d{2}-\d{2}$"
-#: The usual shapes (``2026-01-05T10:00:00Z``, Salesforce's ``...00.000Z``) are
-#: parsed by position (fast); only other cells pay for the general pattern.
-_PLAIN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{3})?Z$"
-
-
-def _timestamp(e: pl.Expr) -> pl.Expr:
-    """ISO 8601 text to a UTC instant (``Z`` or an offset converts; none means UTC;
-    a bare date is its midnight UTC); anything else is null.
-
-    >>> # 2026-01-05T10:00:00.5+0530 -> 2026-01-05 04:30:00.500 UTC
-    """
-    plain = e.str.contains(_PLAIN)
-    seconds = (
-        pl.when(plain)
-        .then(e.str.slice(0, 19))
-        .str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False, time_unit="us")
-    )
-    millis = pl.when(plain & (e.str.len_bytes() == 24)).then(e.str.slice(20, 3).cast(pl.Int64)).otherwise(0)
-    fast = (seconds + pl.duration(milliseconds=millis)).dt.replace_time_zone("UTC")
-    return pl.coalesce(fast, _general_timestamp(pl.when(~plain).then(e)))
-
-
-def _general_timestamp(e: pl.Expr) -> pl.Expr:
-    g = e.str.extract_groups(_TIMESTAMP)
-    day, hhmm, sec, off = (g.struct.field(f) for f in ("1", "2", "3", "4"))
-    off = off.str.replace(":", "", literal=True)
-    offset = (
-        pl.when(off.is_null() | off.is_in(["Z", "z", "UTC"]))
-        .then(pl.lit("+00:00"))
-        .otherwise(pl.concat_str(off.str.slice(0, 3), pl.lit(":"), off.str.slice(3).str.pad_end(2, "0")))
-    )
-    text = pl.concat_str(
-        day,
-        pl.lit("T"),
-        hhmm.fill_null("00:00"),
-        sec.str.replace(",", ".", literal=True).fill_null(":00"),
-        offset,
-    )
-    return text.str.to_datetime(
-        "%Y-%m-%dT%H:%M:%S%.f%:z", strict=False, time_unit="us", time_zone="UTC"
-    ).dt.convert_time_zone("UTC")
-
-
-def _hhmm(e: pl.Expr) -> pl.Expr:
-    """``HH:MM`` (seconds and a trailing ``Z`` tolerated) normalised; ``24:00`` allowed."""
-    m = e.str.extract_groups(r"^(\d{1,2}):(\d{2})(?::00(?:\.0+)?)?Z?$")
-    hh = m.struct.field("1").cast(pl.Int32, strict=False)
-    mm = m.struct.field("2").cast(pl.Int32, strict=False)
-    ok = ((hh < 24) & (mm < 60)) | ((hh == 24) & (mm == 0))
-    return pl.when(ok).then(
-        pl.format("{}:{}", hh.cast(pl.String).str.zfill(2), mm.cast(pl.String).str.zfill(2))
-    )
-
-
-def parse_column(col: ColumnSpec, e: pl.Expr) -> pl.Expr:
-    """Text cells of ``col`` to its native type; unparseable cells become null."""
-    t = col.type
-    if t == "text":
-        return e.str.to_lowercase() if col.choices else e
-    if t == "int":
-        # Exact when written as an integer; ``30.0`` or ``1e3`` are whole numbers too.
-        f = e.cast(pl.Float64, strict=False)
-        whole = pl.when(f.is_finite() & (f == f.round(0))).then(f).cast(pl.Int64, strict=False)
-        return pl.coalesce(e.str.strip_prefix("+").cast(pl.Int64, strict=False), whole)
-    if t == "float":
-        f = e.cast(pl.Float64, strict=False)
-        return pl.when(f.is_finite()).then(f)
-    if t == "decimal":
-        # Parsed from the text itself: 149.99 stays 149.99 (no binary float on the way).
-        return e.str.strip_chars().str.strip_prefix("+").cast(pl.Decimal(18, 6), strict=False)
-    if t == "bool":
-        low = e.str.to_lowercase()
-        return (
-            pl.when(low.is_in(["true", "1", "t", "yes", "y"]))
-            .then(True)
-            .when(low.is_in(["false", "0", "f", "no", "n"]))
-            .then(False)
-            .otherwise(None)
-        )
-    if t == "date":
-        return pl.when(e.str.contains(_DATE)).then(e.str.to_date("%Y-%m-%d", strict=False))
-    if t == "timestamp":
-        return _timestamp(e)
-    if t == "hhmm":
-        return _hhmm(e)
-    raise ValueError(t)
-
-
-_EXPECT = {
-    "int": "a whole number",
-    "float": "a number",
-    "decimal": "an exact number below 10^12 (at most 6 decimals are kept)",
-    "bool": "true/false/1/0",
-    "date": "a date YYYY-MM-DD",
-    "timestamp": "an ISO 8601 timestamp",
-    "hhmm": "a time HH:MM (00:00-24:00)",
-}
 
 
 def _clip(e: pl.Expr, limit: int = 80) -> pl.Expr:
@@ -181,7 +76,7 @@ class _Collector:
         self.problems: list[Problem] = []
         self._raws = {raw.source: raw for raw in raws}
 
-    def _shown(self, source: str | None, column: str | None) -> str | None:
+    def shown(self, source: str | None, column: str | None) -> str | None:
         raw = self._raws.get(source or "")
         return raw.source_column(column) if raw is not None and column is not None else column
 
@@ -212,7 +107,7 @@ class _Collector:
                 Problem(
                     file=source,
                     line=line,
-                    column=self._shown(source, column),
+                    column=self.shown(source, column),
                     record_id=record_id,
                     message=text,
                     severity=severity,  # type: ignore[arg-type]
@@ -223,7 +118,7 @@ class _Collector:
             self.problems.append(
                 Problem(
                     file=first[0],
-                    column=self._shown(first[0], column),
+                    column=self.shown(first[0], column),
                     message=f"... and {bad.height - MAX_PER_CHECK} more rows with the same problem",
                     severity=severity,  # type: ignore[arg-type]
                 )
@@ -243,6 +138,11 @@ def _stage_one(raw: RawTable, out: _Collector) -> tuple[pl.DataFrame, set[str], 
         )
     if missing:
         return None
+    # An optional key column the file lacks (milestone_targets' priority, origin) is empty on every
+    # row: the key still identifies the row, for duplicates and for the upsert.
+    absent_keys = [k for k in spec.key if k not in present]
+    frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(k) for k in absent_keys)
+    present |= set(absent_keys)
     extras = [
         c
         for c in frame.columns
@@ -270,12 +170,19 @@ def _stage_one(raw: RawTable, out: _Collector) -> tuple[pl.DataFrame, set[str], 
                 pl.format(message, _clip(raw_c)),
             )
         elif col.type != "text":
-            message = f"'{{}}' is not {_EXPECT[col.type]}"
+            message = f"'{{}}' is not {EXPECT[col.type]}"
             add(parsed.filter(raw_c.is_not_null() & typed.is_null()), name, pl.format(message, _clip(raw_c)))
         if col.minimum is not None:
             word = "negative" if col.minimum == 0 else f"below {col.minimum}"
             message = f"{word} {name.replace('_', ' ')} ({{}})"
             add(parsed.filter(typed < col.minimum), name, pl.format(message, _clip(raw_c)))
+        if col.limit is not None:
+            message = f"{name.replace('_', ' ')} '{{}}' is too large: it must be below {col.limit:,.0f}"
+            beyond = (typed >= col.limit) | (typed <= -col.limit)
+            add(parsed.filter(beyond), name, pl.format(message, _clip(raw_c)))
+        if col.type in ("date", "timestamp"):
+            message = f"'{{}}' is outside the supported dates {EARLIEST_DATE} to {LATEST_DATE}"
+            add(parsed.filter(~in_range(typed, col.type)), name, pl.format(message, _clip(raw_c)))
     for earlier, later in spec.ordered:
         if earlier in present and later in present:
             message = pl.format(
@@ -299,12 +206,14 @@ def _stage_one(raw: RawTable, out: _Collector) -> tuple[pl.DataFrame, set[str], 
 def _check_schedule(parsed: pl.DataFrame, present: set[str], add: Callable[..., None]) -> None:
     if "timezone" in present:
         zones = parsed.get_column("timezone").drop_nulls().unique().to_list()
-        unknown = [z for z in zones if z not in _zones()]
+        unknown = [z for z in zones if z not in usable_zones(zones)]
         add(
             parsed.filter(pl.col("timezone").is_in(unknown)),
             "timezone",
             pl.format(
-                "unknown time zone '{}' (use an IANA name such as Europe/Berlin)", _clip(pl.col("timezone"))
+                "unknown time zone '{}' (use an IANA name such as Europe/Berlin; "
+                "Factory and localtime are not accepted)",
+                _clip(pl.col("timezone")),
             ),
         )
     for day in _DAYS:
@@ -399,6 +308,13 @@ def _check_keys(
     existing_keys: Mapping[str, pl.DataFrame],
     out: _Collector,
 ) -> None:
+    """Duplicate keys, and references (DOMAIN.md "References").
+
+    A reference must name a row of its table (stored or in this import)
+    when that table holds rows; when it holds none at all, the ids are
+    kept as they are (a partial export) and one warning per file says how
+    many rows name them.
+    """
     frame = staged.frame
     if all(k in staged.present for k in spec.key):
         _check_duplicates(spec, frame, out)
@@ -409,16 +325,33 @@ def _check_keys(
         parent = all_staged.get(fk.table)
         if parent is not None and fk.target in parent.present:
             known.append(parent.frame.get_column(fk.target))
-        keys = (
-            pl.concat(known).drop_nulls().unique().to_frame(fk.column)
-            if known
-            else pl.DataFrame(schema={fk.column: pl.String})
-        )
+        named = frame.filter(pl.col(fk.column).is_not_null())
+        if not sum(k.len() for k in known):
+            _never_imported(spec, fk, named, out)
+            continue
+        keys = pl.concat(known).drop_nulls().unique().to_frame(fk.column)
         # An anti-join: rows whose reference is in neither the store nor the import.
-        bad = frame.filter(pl.col(fk.column).is_not_null()).join(keys, on=fk.column, how="anti")
+        bad = named.join(keys, on=fk.column, how="anti")
         message = f"unknown {fk.column} '{{}}': no such record in {fk.table}"
         out.add(
             bad.sort(LINE), spec=spec, column=fk.column, message=pl.format(message, _clip(pl.col(fk.column)))
+        )
+
+
+def _never_imported(spec: TableSpec, fk: ForeignKey, named: pl.DataFrame, out: _Collector) -> None:
+    """One warning per file whose rows name a table that holds no rows at all."""
+    if not named.height:
+        return
+    counts = named.group_by(SOURCE, maintain_order=True).agg(pl.len().alias("n"), pl.col(LINE).min())
+    for source, count, line in counts.rows():
+        out.problems.append(
+            Problem(
+                file=source,
+                line=line,
+                column=out.shown(source, fk.column),
+                message=never_imported_message(spec.name, fk, count),
+                severity="warning",
+            )
         )
 
 

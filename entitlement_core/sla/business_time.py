@@ -46,6 +46,8 @@ _UTC = pl.Datetime("us", "UTC")
 #: Up to this many calendars, ids map to codes by one vectorised comparison each.
 _COMPARE_IDS = 16
 _WEEK_MINUTES = 7 * 24 * 60
+#: The last day a target is sought on (a month past schema.LATEST_DATE).
+_LAST_TARGET_DAY = dt.date(2200, 1, 31)
 
 
 def _epoch_us(s: pl.Series) -> tuple[np.ndarray, np.ndarray | None]:
@@ -137,20 +139,20 @@ class BusinessCalendars:
         """
         start = first_at.astimezone(dt.UTC).date() - dt.timedelta(days=2)
         last = last_at.astimezone(dt.UTC).date() + dt.timedelta(days=2)
+        # Targets are sought no later than a month past the last supported date (the importer
+        # refuses later moments): a target beyond it is not reached (null), never an overflow.
+        limit = max(last, _LAST_TARGET_DAY)
         if calendar_ids is not None:
             business_hours = business_hours.filter(pl.col("business_hours_id").is_in(calendar_ids))
         weekly = weekly_open_minutes(business_hours).collect()["weekly_open_minutes"]
         shortest_week = min([_WEEK_MINUTES, *(m for m in weekly.to_list() if m > 0)])
         days = math.ceil(horizon_minutes / shortest_week * 7) + 7 if horizon_minutes > 0 else 0
         for _ in range(8):
+            end = last + dt.timedelta(days=min(days, (limit - last).days))
             built = cls.build(
-                business_hours,
-                holidays,
-                start_date=start,
-                end_date=last + dt.timedelta(days=days),
-                calendar_ids=calendar_ids,
+                business_hours, holidays, start_date=start, end_date=end, calendar_ids=calendar_ids
             )
-            if horizon_minutes <= 0 or built._horizon_ok(last_at, horizon_minutes):
+            if horizon_minutes <= 0 or end >= limit or built._horizon_ok(last_at, horizon_minutes):
                 break
             days *= 2
         return built

@@ -26,6 +26,12 @@ Rules, in the order they apply
    completion later has not happened yet (the instance is open). An as-of
    date means the end of that day in the zone of the instance's business
    hours (UTC for 24x7): each instance is measured as of its own moment.
+6. Targets of record: an imported record that carries its target moment
+   (``case_milestones.target_at``, Salesforce's ``TargetDate``) keeps it as
+   ``target_at``; status, the at-risk window and the margin follow from
+   it (the business minutes from the start to that moment are the
+   budget). The product's own computation is ``computed_target_at``
+   (:mod:`.reconciliation` lists where the two differ).
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ __all__ = [
     "STATUS_ORDER",
     "best_targets",
     "milestone_instances",
+    "with_instance_as_of",
 ]
 
 FIRST_RESPONSE = "First Response"
@@ -68,6 +75,7 @@ INSTANCE_SCHEMA: dict[str, pl.DataType] = {
     "is_imported": pl.Boolean(),
     "started_at": pl.Datetime("us", "UTC"),
     "target_at": pl.Datetime("us", "UTC"),
+    "computed_target_at": pl.Datetime("us", "UTC"),
     "completed_at": pl.Datetime("us", "UTC"),
     "target_minutes": pl.Int64(),
     "warning_minutes": pl.Float64(),
@@ -196,6 +204,7 @@ def _imported(context: pl.LazyFrame, tables: Tables) -> pl.LazyFrame:
         "milestone",
         "started_at",
         "completed_at",
+        pl.col("target_at").alias("recorded_target_at"),
         pl.col("target_minutes").alias("own_minutes"),
     ).join(context.select(*_CONTEXT), on="case_id", how="inner")
     return (
@@ -239,14 +248,14 @@ def _derived(context: pl.LazyFrame, tables: Tables) -> pl.LazyFrame:
     return pl.concat(parts)
 
 
-def _with_as_of(instances: pl.LazyFrame, tables: Tables, as_of: AsOf) -> pl.LazyFrame:
+def with_instance_as_of(instances: pl.LazyFrame, tables: Tables, as_of: AsOf) -> pl.LazyFrame:
     """``_as_of_at``: each instance's as-of moment, in its business hours' zone (UTC for 24x7)."""
     zones = tables.business_hours.select("business_hours_id", "timezone").collect()
     table = as_of.zone_table(known_zones(tables))
     moments = zones.join(table, on="timezone", how="inner").select("business_hours_id", "as_of_at")
     utc = table.filter(pl.col("timezone") == "UTC").get_column("as_of_at")[0]
     return (
-        instances.join(moments.lazy(), on="business_hours_id", how="left")
+        instances.join(moments.lazy(), on="business_hours_id", how="left", maintain_order="left")
         .with_columns(pl.col("as_of_at").fill_null(utc).alias("_as_of_at"))
         .drop("as_of_at")
     )
@@ -259,32 +268,53 @@ def _measure(
     as_of: AsOf,
     at_risk_fraction: float,
 ) -> pl.DataFrame:
-    """Add ``target_at``, ``elapsed_minutes``, the warning window, status and margin.
+    """Add ``target_at`` (of record, else computed), ``computed_target_at``, ``elapsed_minutes``,
+    the warning window, status and margin.
+
+    The budget of an instance is its ``target_minutes``, or for a target of
+    record the business minutes from the start to that moment: minutes left
+    = budget - elapsed, so at-risk and margin follow the target of record.
 
     ``pending`` carries ``_as_of_at``, each instance's as-of moment.
     """
     ids = pending["business_hours_id"].drop_nulls().unique().to_list()
+    recorded = pending["recorded_target_at"]
     # Completions are never before starts in valid data; taking both guards against bad rows.
-    earliest: dt.datetime = pl.concat([pending["started_at"], pending["completed_at"]]).min()  # type: ignore[assignment]
+    moments = pl.concat([pending["started_at"], pending["completed_at"], recorded])
+    earliest: dt.datetime = moments.min()  # type: ignore[assignment]
+    latest: dt.datetime | None = recorded.max()  # type: ignore[assignment]
     calendars = BusinessCalendars.covering(
         tables.business_hours,
         tables.holidays,
         first_at=min(earliest, as_of.earliest),
-        last_at=as_of.latest,
+        last_at=max(latest, as_of.latest) if latest is not None else as_of.latest,
         horizon_minutes=float(pending["target_minutes"].max() or 0),  # type: ignore[arg-type]
         calendar_ids=ids,
     )
-    calendar = pending["business_hours_id"]
+    calendar, started = pending["business_hours_id"], pending["started_at"]
     until = pending.select(pl.coalesce("completed_at", "_as_of_at")).to_series()
-    return pending.with_columns(
-        calendars.add_minutes(calendar, pending["started_at"], pending["target_minutes"]).alias("target_at"),
-        calendars.minutes_between(calendar, pending["started_at"], until).alias("elapsed_minutes"),
-        pl.coalesce(
-            pl.col("warning_minutes").cast(pl.Float64), pl.col("target_minutes") * at_risk_fraction
-        ).alias("warning_minutes"),
-    ).with_columns(
-        milestone_status(pl.col("_as_of_at")).alias("status"),
-        (pl.col("target_minutes") - pl.col("elapsed_minutes")).alias("margin_minutes"),
+    computed = calendars.add_minutes(calendar, started, pending["target_minutes"])
+    to_record = calendars.minutes_between(calendar, started, recorded)
+    return (
+        pending.with_columns(
+            computed.alias("computed_target_at"),
+            pl.coalesce(recorded, computed).alias("target_at"),
+            calendars.minutes_between(calendar, started, until).alias("elapsed_minutes"),
+            pl.when(recorded.is_not_null())
+            .then(pl.lit(to_record))
+            .otherwise(pl.col("target_minutes").cast(pl.Float64))
+            .alias("_budget_minutes"),
+        )
+        .with_columns(
+            pl.coalesce(
+                pl.col("warning_minutes").cast(pl.Float64),
+                pl.coalesce(pl.col("target_minutes").cast(pl.Float64), "_budget_minutes") * at_risk_fraction,
+            ).alias("warning_minutes"),
+        )
+        .with_columns(
+            milestone_status(pl.col("_as_of_at"), budget="_budget_minutes").alias("status"),
+            (pl.col("_budget_minutes") - pl.col("elapsed_minutes")).alias("margin_minutes"),
+        )
     )
 
 
@@ -339,7 +369,7 @@ def milestone_instances(
         started = started & (pl.col("started_at") >= pl.lit(started_from).cast(pl.Datetime("us", "UTC")))
     context = _case_context(tables)
     pending = (
-        _with_as_of(
+        with_instance_as_of(
             pl.concat([_imported(context, tables), _derived(context, tables)], how="diagonal_relaxed"),
             tables,
             as_of,

@@ -24,12 +24,13 @@ __all__ = ["STATUS_ORDER", "milestone_status"]
 STATUS_ORDER: tuple[str, ...] = ("violated", "at_risk", "open", "met")
 
 
-def milestone_status(as_of: dt.datetime | pl.Expr) -> pl.Expr:
+def milestone_status(as_of: dt.datetime | pl.Expr, *, budget: str = "target_minutes") -> pl.Expr:
     """Status of each instance as of ``as_of`` (a moment, or a column: each instance's own).
 
-    Reads ``completed_at``, ``target_at``, ``target_minutes``,
-    ``elapsed_minutes`` and ``warning_minutes``; null when there is no
-    target.
+    Reads ``completed_at``, ``target_at``, ``elapsed_minutes``,
+    ``warning_minutes`` and the business minutes the target allows
+    (``budget``: ``target_minutes``, or for a target of record the minutes
+    from the start to it); null when there is no target.
 
     Examples
     --------
@@ -40,9 +41,9 @@ def milestone_status(as_of: dt.datetime | pl.Expr) -> pl.Expr:
     as_of_at = as_of if isinstance(as_of, pl.Expr) else pl.lit(as_of).cast(pl.Datetime("us", "UTC"))
     done = pl.col("completed_at").is_not_null()
     reached = pl.col("target_at").is_not_null()
-    left = pl.col("target_minutes") - pl.col("elapsed_minutes")
+    left = pl.col(budget) - pl.col("elapsed_minutes")
     return (
-        pl.when(pl.col("target_minutes").is_null())
+        pl.when(pl.col(budget).is_null())
         .then(pl.lit(None, dtype=pl.String))
         .when(done & (~reached | (pl.col("completed_at") <= pl.col("target_at"))))
         .then(pl.lit("met"))

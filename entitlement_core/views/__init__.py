@@ -42,7 +42,7 @@ from .overview import (
     weekly_compliance,
 )
 from .revenue import RevenueView, commitment_balances, overage_totals, revenue_view
-from .sla import SlaView, sla_view
+from .sla import TARGET_COLUMNS, SlaView, sla_view
 from .utilization import (
     EXCEPTIONS,
     UtilizationView,
@@ -58,6 +58,7 @@ __all__ = [
     "DATA_CHECKS",
     "EXCEPTIONS",
     "RENEWAL_EXPORT_COLUMNS",
+    "TARGET_COLUMNS",
     "UPSELL_EXPORT_COLUMNS",
     "AccountView",
     "Kpi",

@@ -17,15 +17,21 @@ import polars as pl
 
 from ..filters import NO_FILTERS, Filters, with_dims
 from ..sla.compliance import DEFAULT_BY, at_risk_list, from_counts, margin_hours, violations
+from .common import filtered
 from .overview import weekly_compliance
 
 if TYPE_CHECKING:
     from ..basis import Basis
 
-__all__ = ["STATUSES", "SlaView", "sla_view"]
+__all__ = ["STATUSES", "TARGET_COLUMNS", "SlaView", "sla_view"]
 
 #: The statuses the page counts, in tile order.
 STATUSES = ("met", "violated", "at_risk", "open", "paused")
+#: Columns of the targets-of-record list (the ``milestone-reconciliation`` mart's first nine).
+TARGET_COLUMNS = (
+    "case_id", "milestone", "started_at", "target_at", "computed_target_at", "difference_minutes",
+    "likely_cause", "status", "computed_status",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,8 @@ class SlaView:
     at_risk: pl.DataFrame
     violation_count: int
     at_risk_count: int
+    #: Imported targets of record that differ from the computed target, with the likely cause.
+    targets: pl.DataFrame
 
     @property
     def is_empty(self) -> bool:
@@ -105,4 +113,5 @@ def sla_view(
         at_risk=frames[3],
         violation_count=int(frames[4].item()),
         at_risk_count=int(frames[5].item()),
+        targets=filtered(basis, "milestone-reconciliation", filters).select(TARGET_COLUMNS),
     )

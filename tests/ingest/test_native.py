@@ -346,12 +346,16 @@ def test_import_uploads_and_history(store: Store) -> None:
     assert len(history["sha256"][0]) == 64
 
 
-def test_empty_and_non_utf8_files_are_reported(store: Store) -> None:
+def test_empty_files_are_reported_and_windows_1252_is_read(store: Store) -> None:
     with pytest.raises(ProblemsError, match="empty"):
         import_uploads(store, [("accounts.csv", b"")])
+    windows = "account_id,name\nA1,Caf\xe9 \u20ac\n".encode("cp1252")
+    result = import_uploads(store, [("accounts.csv", windows)])
+    assert result.files[0].encoding == "Windows-1252: not valid UTF-8"
+    assert store.query("SELECT name FROM accounts").item() == "Caf\xe9 \u20ac"
     with pytest.raises(ProblemsError) as info:
-        import_uploads(store, [("accounts.csv", "account_id,name\nA1,Caf\xe9\n".encode("latin-1"))])
-    assert info.value.problems[0].file == "accounts.csv"
+        import_uploads(store, [("accounts.csv", b"account_id,name\nA2,Caf\xe9\n")], encoding="utf-8")
+    assert (info.value.problems[0].file, info.value.problems[0].line) == ("accounts.csv", 2)
 
 
 def test_documented_example_folder_imports_cleanly(store: Store) -> None:

@@ -206,24 +206,33 @@ def test_mapping_rule(
 
 
 @pytest.mark.parametrize(
-    ("line", "milestone", "target_minutes", "completed_at"),
+    ("line", "milestone", "target_minutes", "completed_at", "target_at"),
     [
-        (2, "First Response", "240", "2026-08-06T11:30:00.000Z"),  # TargetResponseInMins
-        (3, "Resolution", "2400", "2026-08-08T14:05:00.000Z"),  # only TargetResponseInHrs 40.00 x 60
-        (4, "First Response", "240", "2026-05-11T14:30:00.000Z"),  # CaseId written in 15 characters
-        (5, "Resolution", "2405", "2026-05-13T17:05:00.000Z"),  # only TargetResponseInDays 1.67 x 1440
-        (11, "Resolution", "2400", None),  # open milestone
+        # TargetResponseInMins; TargetDate is the target of record.
+        (2, "First Response", "240", "2026-08-06T11:30:00.000Z", "2026-08-06T14:13:00.000Z"),
+        # only TargetResponseInHrs 40.00 x 60
+        (3, "Resolution", "2400", "2026-08-08T14:05:00.000Z", "2026-08-13T10:13:00.000Z"),
+        # CaseId written in 15 characters
+        (4, "First Response", "240", "2026-05-11T14:30:00.000Z", "2026-05-12T09:26:00.000Z"),
+        # only TargetResponseInDays 1.67 x 1440
+        (5, "Resolution", "2405", "2026-05-13T17:05:00.000Z", "2026-05-18T13:31:00.000Z"),
+        (11, "Resolution", "2400", None, "2026-07-03T12:05:00.000Z"),  # open milestone
     ],
 )
 def test_case_milestones(
-    basic: list[RawTable], line: int, milestone: str, target_minutes: str, completed_at: str | None
+    basic: list[RawTable],
+    line: int,
+    milestone: str,
+    target_minutes: str,
+    completed_at: str | None,
+    target_at: str,
 ) -> None:
     found = row(basic, "case_milestones", LINE, line)
     assert found["milestone"] == milestone
     assert found["target_minutes"] == target_minutes
     assert found["completed_at"] == completed_at
     assert found["case_id"].endswith("CsEIAU") and len(found["case_id"]) == 18
-    assert found["targetdate"] == "2026-12-31T00:00:00.000Z"  # Salesforce's own target: kept, not used
+    assert found["target_at"] == target_at
 
 
 def test_milestone_targets_from_export_and_mapping(basic: list[RawTable]) -> None:
@@ -649,10 +658,9 @@ def test_bad_id_names_file_line_and_field(write_files: WriteFiles) -> None:
     ("content", "line", "message"),
     [
         (b"Id,Name\n001Hs00000AcMeQ,Acme,extra\n", 2, "3 fields where the header has 2"),
-        (b'Id,Name\n001Hs00000AcMeQ,"Acme\n', None, "not valid CSV"),
-        (b"Id,Name\n001Hs00000AcMeQ,Acme\n001Hs00000GlObX,Gl\xf6bex\n", 3, "not UTF-8"),
-        (b"", None, "empty file"),
-        (b"Id,Name,ID\n001Hs00000AcMeQ,Acme,x\n", 1, "two columns named 'ID'"),
+        (b'Id,Name\n001Hs00000AcMeQ,"Acme\n', 2, "a quoted value is never closed"),
+        (b"", None, "the file is empty"),
+        (b"Id,Name,ID\n001Hs00000AcMeQ,Acme,x\n", 1, "duplicate column header"),
     ],
 )
 def test_unreadable_csv(write_files: WriteFiles, content: bytes, line: int | None, message: str) -> None:
@@ -754,4 +762,50 @@ def test_short_and_long_rows_are_refused_with_their_lines(tmp_path: Path) -> Non
     assert got == [
         ("Account.csv", 3, "2 fields where the header has 3"),
         ("Account.csv", 4, "4 fields where the header has 3"),
+    ]
+
+
+def test_clock_fields_paused_statuses_and_milestone_calendars(
+    write_files: WriteFiles, tmp_path: Path
+) -> None:
+    """Case.BusinessHoursId, CaseMilestone's TargetDate and clock figures, a mapped paused-statuses
+    field of SlaProcess and MilestoneTarget.BusinessHoursId reach their native columns."""
+    berlin, ny = "01mHs00000BeRlNIAV", "01mHs00000NyCsEIAV"
+    folder = write_files(
+        {
+            "SlaProcess.csv": '"Id","Name","Paused_Statuses__c"\n"552Hs00000StDsP","Std","On Hold;Waiting"\n',
+            "MilestoneTarget.csv": "Process,Milestone,MinutesToComplete,BusinessHoursId\n"
+            f"Std,Resolution,2400,{ny}\n",
+            "Case.csv": '"Id","AccountId","CreatedDate","BusinessHoursId"\n'
+            f'"500Hs0000001CsE","001Hs00000AcMeQ","2026-03-02 09:15:00","{berlin}"\n',
+            "CaseMilestone.csv": '"CaseId","MilestoneTypeId","StartDate","TargetDate","ElapsedTimeInMins",'
+            '"StoppedTimeInMins","ActualElapsedTimeInMins"\n"500Hs0000001CsE","557Hs00000FrSrP",'
+            '"2026-03-02 09:15:00","2026-03-02 13:15:00","240.0","15.0","225.0"\n',
+        }
+    )
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('[fields.SlaProcess]\nPaused_Statuses__c = "paused_statuses"\n')
+    raws = read_salesforce(folder, mapping=load_mapping(mapping))
+    assert row(raws, "entitlement_processes", "name", "Std")["paused_statuses"] == "On Hold;Waiting"
+    assert row(raws, "milestone_targets", "milestone", "Resolution")["business_hours_id"] == ny
+    assert row(raws, "cases", "business_hours_id", berlin)["created_at"] == "2026-03-02 09:15:00"
+    milestone = row(raws, "case_milestones", "target_at", "2026-03-02 13:15:00")
+    assert (milestone["crm_elapsed_minutes"], milestone["crm_stopped_minutes"]) == ("240.0", "15.0")
+    assert milestone["crm_actual_elapsed_minutes"] == "225.0"
+
+
+def test_entitlement_without_end_never_ends_and_without_start_starts_when_created(
+    write_files: WriteFiles,
+) -> None:
+    folder = write_files(
+        {
+            "Entitlement.csv": '"Id","AccountId","StartDate","EndDate","CreatedDate"\n'
+            '"550Hs00000AcStD","001Hs00000AcMeQ","2026-01-01","","2025-12-15 09:00:00"\n'
+            '"550Hs00000GxHrS","001Hs00000AcMeQ","","2026-12-31","2025-12-16T09:00:00.000Z"\n'
+        }
+    )
+    (raw,) = read_salesforce(folder)
+    assert raw.frame.select("start_date", "end_date").rows() == [
+        ("2026-01-01", "2199-12-31"),
+        ("2025-12-16", "2026-12-31"),
     ]

@@ -219,6 +219,7 @@ def test_one_row_in_full() -> None:
             "is_imported": [False],
             "started_at": [MON_0900],
             "target_at": [at(13)],
+            "computed_target_at": [at(13)],
             "completed_at": [at(10)],
             "target_minutes": [240],
             "warning_minutes": [60.0],
