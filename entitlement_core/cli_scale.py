@@ -62,13 +62,18 @@ def _cmd_aggregate(args: argparse.Namespace, store: None) -> int:
                 file=sys.stderr,
             )
             return 1
+        from pyspark.sql import SparkSession
+
+        # A session already running in this process (a notebook, a test) is used and left running.
+        ours = SparkSession.getActiveSession() is None
         spark = session(args.spark_master, dict(args.spark_conf or []))
         try:
             found = aggregate_frames(
                 spark, read_tables(spark, source), args.as_of, settings=settings, progress=progress
             )
         finally:
-            spark.stop()
+            if ours:
+                spark.stop()
     written = write_aggregates(found, tables, out)
     print(
         f"aggregated {source} as of {args.as_of} with the {args.engine} engine in "
