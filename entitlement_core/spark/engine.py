@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -24,9 +24,11 @@ from ..kernels.ledger import (
 )
 from ..kernels.rows import CAP_REACHED, DRAWDOWN_DEMAND, OVERAGE_UNITS
 from ..schema import TABLES
-from ..settings import Settings
 from ..staging import Tables, polars_schema
 from .arrow import apply_table, frame_of, map_batches, spark_ddl, to_table
+
+if TYPE_CHECKING:
+    from ..settings import Settings
 
 __all__ = ["SPARK_TABLES", "aggregate", "aggregate_frames", "read_tables", "session"]
 
