@@ -86,8 +86,9 @@ def _cmd_aggregate(args: argparse.Namespace, store: None) -> int:
 def import_aggregates_command(args: argparse.Namespace, store: Any) -> int:
     """``import DIR --format aggregates``."""
     from .aggregates.store import import_aggregates, load_aggregate_folder
+    from .cli import _actor
 
-    result = import_aggregates(store, Path(args.path), progress=Progress())
+    result = import_aggregates(store, Path(args.path), actor=_actor(), progress=Progress())
     found = load_aggregate_folder(Path(args.path))
     print(result.summary())
     print(f"aggregates as of {found.as_of} ({found.meta['engine']} engine): reports answer as of that value")

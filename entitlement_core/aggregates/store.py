@@ -117,10 +117,11 @@ def load_aggregate_folder(folder: Path) -> Aggregates:
         raise ProblemsError([Problem(file=str(folder), message=str(exc))]) from None
 
 
-def import_aggregates(store: Any, folder: Path, *, progress: Any = None) -> Any:
+def import_aggregates(store: Any, folder: Path, *, actor: str = "cli", progress: Any = None) -> Any:
     """Replace the store's content with an aggregation's output folder: the small native tables
     (validated like any import) and the aggregate tables. All or nothing: built beside the database
-    and put in its place only when finished."""
+    and put in its place only when finished; audited as ``actor``'s import."""
+    from ..admin.imports import _audit
     from ..ingest import import_path
 
     aggregates = load_aggregate_folder(folder)
@@ -142,6 +143,11 @@ def import_aggregates(store: Any, folder: Path, *, progress: Any = None) -> Any:
                 with contextlib.suppress(Exception):
                     con.unregister(view)
         fresh.bump_data_version(con)
+        _audit(fresh, con, result, actor)
+        value = str(aggregates.as_of)
+        after = {"as_of": value, "engine": aggregates.meta["engine"]}
+        fresh.audit(con, actor=actor, action="import aggregates", table_name="agg_meta", record_id=value,
+                    before=None, after=after)  # fmt: skip
     return result
 
 

@@ -132,3 +132,9 @@ def test_reports_named_in_same_reports_are_registered() -> None:
     from entitlement_core.reports import MARTS
 
     assert set(SAME_REPORTS) <= set(MARTS)
+
+
+def test_the_aggregates_import_is_audited(world: dict[str, Path]) -> None:
+    with Store(world["store"]) as store:
+        actions = store.query("SELECT action FROM audit_log").get_column("action").to_list()
+    assert "import" in actions and "import aggregates" in actions
