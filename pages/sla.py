@@ -4,49 +4,41 @@ from __future__ import annotations
 
 import streamlit as st
 
-from entitlement_core import app_data, charts
-from entitlement_core.sla.reconciliation import RECONCILIATION_COLUMNS
+from entitlement_core import charts, views
 from ui import common
 
 c = common.header("SLA", "Are we meeting our milestone targets, and which cases need attention now?")
 common.require_data()
 
-instances = common.mart("milestones")
-if instances is None:
-    common.unavailable("SLA measurement")
-    st.stop()
-
 dims = ["milestone", "priority", "origin", "tier"]
 group_by = st.segmented_control(
-    "Compliance by",
-    dims,
-    selection_mode="multi",
-    default=dims,
-    key="sla_by",
-    format_func=lambda d: d.capitalize(),
+    "Compliance by", dims, selection_mode="multi", default=dims, key="sla_by", format_func=str.capitalize
 )
-view = app_data.sla_view(instances, as_of=c.as_of, filters=c.filters, by=group_by or ["milestone"])
+view: views.SlaView = common.view("sla", by=tuple(group_by or ["milestone"]))
 t = view.totals
-decided = t["met"] + t["violated"]
 
 cols = st.columns(5)
 cols[0].metric(
     "Compliance",
-    f"{t['met'] / decided:.1%}" if decided else "—",
+    "—" if view.compliance_all is None else f"{view.compliance_all:.1%}",
     border=True,
-    help="Met / (met + violated), all milestones measured as of the as-of moment.",
+    help="Met / (met + violated) of every milestone measured as of the as-of moment; open, at-risk and "
+    "paused ones do not count.",
 )
 cols[1].metric("Met", f"{t['met']:,}", border=True)
 cols[2].metric("Violated", f"{t['violated']:,}", border=True)
 cols[3].metric(
-    "At risk now",
+    "At risk now" if c.is_now else "At risk",
     f"{t['at_risk']:,}",
     border=True,
-    help="Open milestones inside their warning window (default: the last 25% of the target).",
+    help=f"Open milestones inside their warning window (default: the last 25% of the target), as of "
+    f"{c.as_of_label}.",
 )
-cols[4].metric("Open", f"{t['open']:,}", border=True)
+cols[4].metric(
+    "Open", f"{t['open']:,}", border=True, help=f"Open, not at risk; {t['paused']:,} more are paused."
+)
 
-if not (t["met"] or t["violated"] or t["at_risk"] or t["open"]):
+if view.is_empty:
     st.info(
         "No milestones in view: cases get milestones when they name an entitlement with an SLA process.",
         icon=":material/info:",
@@ -60,16 +52,7 @@ with left:
         key="sla_trend",
     )
 with right:
-    common.plotly(
-        charts.compliance_heatmap(
-            view.compliance
-            if {"milestone", "priority"} <= set(group_by or [])
-            else app_data.sla_view(
-                instances, as_of=c.as_of, filters=c.filters, by=["milestone", "priority"]
-            ).compliance
-        ),
-        key="sla_heat",
-    )
+    common.plotly(charts.compliance_heatmap(view.heatmap), key="sla_heat")
 
 st.subheader("Compliance breakdown")
 st.caption("Groups with the most violations first.")
@@ -81,7 +64,6 @@ common.show(
 )
 
 tabs = st.tabs([f"At risk ({view.at_risk_count:,})", f"Violations ({view.violation_count:,})", "Margins"])
-milestone_pill = {"status": common.milestone_status_config()}
 with tabs[0]:
     if view.at_risk.is_empty():
         common.empty("No open milestone is inside its warning window.")
@@ -91,51 +73,28 @@ with tabs[0]:
         )
         common.show(
             view.at_risk,
-            [
-                "case_id",
-                "milestone",
-                "priority",
-                "origin",
-                "account_id",
-                "owner",
-                "tier",
-                "target_at",
-                "minutes_left",
-                "minutes_to_target",
-            ],
+            ["case_id", "milestone", "priority", "origin", "account_id", "owner", "tier", "target_at",
+             "minutes_left", "minutes_to_target"],
             key="sla_risk",
             config={
                 "minutes_to_target": st.column_config.NumberColumn("Wall-clock min to target", format="%.0f")
             },
-        )
+        )  # fmt: skip
 with tabs[1]:
     if view.violations.is_empty():
         common.empty("No milestone was violated.")
     else:
         shown = min(view.violation_count, view.violations.height)
         st.caption(
-            f"Worst first (latest by the most business minutes); showing {shown:,} of "
-            f"{view.violation_count:,}."
+            f"Worst first (late by the most business minutes); showing {shown:,} of {view.violation_count:,}."
         )
         common.show(
             view.violations,
-            [
-                "case_id",
-                "milestone",
-                "priority",
-                "origin",
-                "account_id",
-                "owner",
-                "tier",
-                "started_at",
-                "target_at",
-                "completed_at",
-                "overrun_minutes",
-                "is_open",
-            ],
+            ["case_id", "milestone", "priority", "origin", "account_id", "owner", "tier", "started_at",
+             "target_at", "completed_at", "overrun_minutes", "is_open"],
             key="sla_viol",
             config={"is_open": st.column_config.CheckboxColumn("Still open")},
-        )
+        )  # fmt: skip
 with tabs[2]:
     common.plotly(charts.margin_chart(view.margin_bins), key="sla_margin")
     st.caption(
@@ -144,13 +103,12 @@ with tabs[2]:
     )
 
 st.subheader("Targets of record")
-targets = common.mart("milestone_reconciliation")
-if targets is None or targets.is_empty():
+if view.targets.is_empty():
     common.empty("Every imported target of record agrees with the computed target (or none was imported).")
 else:
     st.caption(
-        f"{targets.height:,} imported milestones whose recorded target (Salesforce's TargetDate) is more "
-        "than a minute from the one computed from the imported business hours. Status and margin follow "
-        "the recorded target; the likely cause says why they differ."
+        f"{view.targets.height:,} imported milestones whose recorded target (Salesforce's TargetDate) is "
+        "more than a minute from the one computed from the imported business hours. Status and margin "
+        "follow the recorded target; the likely cause says why they differ."
     )
-    common.show(targets, list(RECONCILIATION_COLUMNS[:9]), key="sla_targets")
+    common.show(view.targets, list(views.TARGET_COLUMNS), key="sla_targets")

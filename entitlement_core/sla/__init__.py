@@ -6,8 +6,9 @@ DOMAIN.md, "Milestones (SLA)" is the rule book. Layers:
 - :mod:`.business_time`: business minutes between moments and targets,
   vectorised over Polars columns (:class:`BusinessCalendars`);
 - :mod:`.milestones`: milestone instances as of a moment (intermediate);
-- :mod:`.compliance`: compliance, trend, violations, at-risk and margin marts;
-- :mod:`.reports`: the ``milestones`` and ``compliance`` command-line reports.
+- :mod:`.compliance`: compliance (one rule, summed from the kernel's counts),
+  trend, violations, at-risk lists and margins (from the histogram);
+- :mod:`.reports`: the ``milestones`` and ``compliance`` marts.
 """
 
 from .business_time import BusinessCalendars, business_minutes, target_at
@@ -15,19 +16,21 @@ from .calendar import open_intervals, weekly_open_minutes, weekly_schedule
 from .compliance import (
     at_risk_list,
     compliance,
+    compliance_ratio,
     compliance_trend,
+    from_counts,
     margin_distribution,
+    margin_stats,
     margin_summary,
     violations,
 )
 from .milestones import FIRST_RESPONSE, INSTANCE_SCHEMA, RESOLUTION, best_targets, milestone_instances
-from .reports import REPORTS, compliance_report, milestones_report
+from .reports import compliance_report, milestones_report
 from .status import STATUS_ORDER, milestone_status
 
 __all__ = [
     "FIRST_RESPONSE",
     "INSTANCE_SCHEMA",
-    "REPORTS",
     "RESOLUTION",
     "STATUS_ORDER",
     "BusinessCalendars",
@@ -35,9 +38,12 @@ __all__ = [
     "best_targets",
     "business_minutes",
     "compliance",
+    "compliance_ratio",
     "compliance_report",
     "compliance_trend",
+    "from_counts",
     "margin_distribution",
+    "margin_stats",
     "margin_summary",
     "milestone_instances",
     "milestone_status",

@@ -23,7 +23,9 @@ Rules, in the order they apply
    24x7. An id with no ``business_hours`` row is measured 24x7 too (the
    validator reports the dangling reference).
 5. As of ``as_of``: an instance started later does not exist yet; a
-   completion later has not happened yet (the instance is open).
+   completion later has not happened yet (the instance is open). An as-of
+   date means the end of that day in the zone of the instance's business
+   hours (UTC for 24x7): each instance is measured as of its own moment.
 6. Targets of record: an imported record that carries its target moment
    (``case_milestones.target_at``, Salesforce's ``TargetDate``) keeps it as
    ``target_at``; status, the at-risk window and the margin follow from
@@ -38,7 +40,9 @@ import datetime as dt
 
 import polars as pl
 
+from ..asof import AsOf, AsOfLike, as_of_value
 from ..staging import Tables
+from ..usage.terms import known_zones
 from .business_time import BusinessCalendars
 from .status import STATUS_ORDER, milestone_status
 
@@ -49,6 +53,7 @@ __all__ = [
     "STATUS_ORDER",
     "best_targets",
     "milestone_instances",
+    "with_instance_as_of",
 ]
 
 FIRST_RESPONSE = "First Response"
@@ -243,11 +248,24 @@ def _derived(context: pl.LazyFrame, tables: Tables) -> pl.LazyFrame:
     return pl.concat(parts)
 
 
+def with_instance_as_of(instances: pl.LazyFrame, tables: Tables, as_of: AsOf) -> pl.LazyFrame:
+    """``_as_of_at``: each instance's as-of moment, in its business hours' zone (UTC for 24x7)."""
+    zones = tables.business_hours.select("business_hours_id", "timezone").collect()
+    table = as_of.zone_table(known_zones(tables))
+    moments = zones.join(table, on="timezone", how="inner").select("business_hours_id", "as_of_at")
+    utc = table.filter(pl.col("timezone") == "UTC").get_column("as_of_at")[0]
+    return (
+        instances.join(moments.lazy(), on="business_hours_id", how="left", maintain_order="left")
+        .with_columns(pl.col("as_of_at").fill_null(utc).alias("_as_of_at"))
+        .drop("as_of_at")
+    )
+
+
 def _measure(
     pending: pl.DataFrame,
     tables: Tables,
     *,
-    as_of: dt.datetime,
+    as_of: AsOf,
     at_risk_fraction: float,
 ) -> pl.DataFrame:
     """Add ``target_at`` (of record, else computed), ``computed_target_at``, ``elapsed_minutes``,
@@ -256,6 +274,8 @@ def _measure(
     The budget of an instance is its ``target_minutes``, or for a target of
     record the business minutes from the start to that moment: minutes left
     = budget - elapsed, so at-risk and margin follow the target of record.
+
+    ``pending`` carries ``_as_of_at``, each instance's as-of moment.
     """
     ids = pending["business_hours_id"].drop_nulls().unique().to_list()
     recorded = pending["recorded_target_at"]
@@ -266,40 +286,42 @@ def _measure(
     calendars = BusinessCalendars.covering(
         tables.business_hours,
         tables.holidays,
-        first_at=min(earliest, as_of),
-        last_at=max(latest, as_of) if latest is not None else as_of,
+        first_at=min(earliest, as_of.earliest),
+        last_at=max(latest, as_of.latest) if latest is not None else as_of.latest,
         horizon_minutes=float(pending["target_minutes"].max() or 0),  # type: ignore[arg-type]
         calendar_ids=ids,
     )
     calendar, started = pending["business_hours_id"], pending["started_at"]
-    until = pending.select(
-        pl.coalesce("completed_at", pl.lit(as_of).cast(pl.Datetime("us", "UTC")))
-    ).to_series()
+    until = pending.select(pl.coalesce("completed_at", "_as_of_at")).to_series()
     computed = calendars.add_minutes(calendar, started, pending["target_minutes"])
     to_record = calendars.minutes_between(calendar, started, recorded)
-    return pending.with_columns(
-        computed.alias("computed_target_at"),
-        pl.coalesce(recorded, computed).alias("target_at"),
-        calendars.minutes_between(calendar, started, until).alias("elapsed_minutes"),
-        pl.when(recorded.is_not_null())
-        .then(pl.lit(to_record))
-        .otherwise(pl.col("target_minutes").cast(pl.Float64))
-        .alias("_budget_minutes"),
-    ).with_columns(
-        pl.coalesce(
-            pl.col("warning_minutes").cast(pl.Float64),
-            pl.coalesce(pl.col("target_minutes").cast(pl.Float64), "_budget_minutes") * at_risk_fraction,
-        ).alias("warning_minutes"),
-    ).with_columns(
-        milestone_status(as_of, budget="_budget_minutes").alias("status"),
-        (pl.col("_budget_minutes") - pl.col("elapsed_minutes")).alias("margin_minutes"),
+    return (
+        pending.with_columns(
+            computed.alias("computed_target_at"),
+            pl.coalesce(recorded, computed).alias("target_at"),
+            calendars.minutes_between(calendar, started, until).alias("elapsed_minutes"),
+            pl.when(recorded.is_not_null())
+            .then(pl.lit(to_record))
+            .otherwise(pl.col("target_minutes").cast(pl.Float64))
+            .alias("_budget_minutes"),
+        )
+        .with_columns(
+            pl.coalesce(
+                pl.col("warning_minutes").cast(pl.Float64),
+                pl.coalesce(pl.col("target_minutes").cast(pl.Float64), "_budget_minutes") * at_risk_fraction,
+            ).alias("warning_minutes"),
+        )
+        .with_columns(
+            milestone_status(pl.col("_as_of_at"), budget="_budget_minutes").alias("status"),
+            (pl.col("_budget_minutes") - pl.col("elapsed_minutes")).alias("margin_minutes"),
+        )
     )
 
 
 def milestone_instances(
     tables: Tables,
     *,
-    as_of: dt.datetime,
+    as_of: AsOfLike,
     at_risk_fraction: float = 0.25,
     started_from: dt.datetime | None = None,
 ) -> pl.LazyFrame:
@@ -313,8 +335,9 @@ def milestone_instances(
     tables
         The native tables.
     as_of
-        The moment measured at (timezone-aware). Instances started after it
-        are left out; completions after it are treated as open (null
+        The moment measured at (timezone-aware), or a date: the end of that
+        day in each instance's business-hours zone. Instances started after
+        it are left out; completions after it are treated as open (null
         ``completed_at``).
     at_risk_fraction
         Warning window as a fraction of the target, where the target has no
@@ -337,9 +360,8 @@ def milestone_instances(
     = 25% -> ``at_risk``; as of exactly ``target_at`` -> ``at_risk``; one
     minute later -> ``violated``. Completed exactly at ``target_at`` -> ``met``.
     """
-    if as_of.tzinfo is None:
-        raise ValueError("as_of must be timezone-aware (UTC)")
-    as_of_at = pl.lit(as_of).cast(pl.Datetime("us", "UTC"))
+    as_of = as_of_value(as_of)
+    as_of_at = pl.col("_as_of_at")
     started = pl.col("started_at") <= as_of_at
     if started_from is not None:
         if started_from.tzinfo is None:
@@ -347,7 +369,11 @@ def milestone_instances(
         started = started & (pl.col("started_at") >= pl.lit(started_from).cast(pl.Datetime("us", "UTC")))
     context = _case_context(tables)
     pending = (
-        pl.concat([_imported(context, tables), _derived(context, tables)], how="diagonal_relaxed")
+        with_instance_as_of(
+            pl.concat([_imported(context, tables), _derived(context, tables)], how="diagonal_relaxed"),
+            tables,
+            as_of,
+        )
         .filter(started)
         .with_columns(pl.when(pl.col("completed_at") <= as_of_at).then("completed_at").alias("completed_at"))
         .with_columns(

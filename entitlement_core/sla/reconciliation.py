@@ -34,13 +34,13 @@ is later by 480 business minutes = one whole open day ->
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 
 import polars as pl
 
+from ..asof import AsOf, AsOfLike, as_of_value
 from ..staging import Tables
 from .business_time import BusinessCalendars
-from .milestones import milestone_instances
+from .milestones import milestone_instances, with_instance_as_of
 from .status import milestone_status
 
 __all__ = ["LIKELY_CAUSES", "RECONCILIATION_COLUMNS", "milestone_reconciliation", "reconcile_targets"]
@@ -153,7 +153,7 @@ def _whole_days_match(rows: pl.DataFrame, calendars: BusinessCalendars) -> pl.Se
     return both.filter(fits).get_column("_row").unique()
 
 
-def reconcile_targets(instances: pl.DataFrame, tables: Tables, *, as_of: dt.datetime) -> pl.DataFrame:
+def reconcile_targets(instances: pl.DataFrame, tables: Tables, *, as_of: AsOfLike) -> pl.DataFrame:
     """Milestones whose target of record and computed target differ, with the likely cause.
 
     Grain: one row per milestone instance of ``instances`` (collected
@@ -206,26 +206,33 @@ def reconcile_targets(instances: pl.DataFrame, tables: Tables, *, as_of: dt.date
     )
     return (
         rows.with_columns(cause.alias("likely_cause"))
-        .pipe(_with_computed_status, as_of)
+        .pipe(_with_computed_status, tables, as_of_value(as_of))
         .sort(pl.col("difference_minutes").abs(), "case_id", "milestone", descending=[True, False, False])
         .select(RECONCILIATION_COLUMNS)
     )
 
 
-def _with_computed_status(rows: pl.DataFrame, as_of: dt.datetime) -> pl.DataFrame:
-    """``computed_status``: the status the product's own target would give (the minutes it allows)."""
-    computed = rows.select(
-        pl.col("completed_at"),
-        pl.col("computed_target_at").alias("target_at"),
-        pl.col("target_minutes"),
-        pl.col("elapsed_minutes"),
-        pl.col("warning_minutes"),
-    ).select(milestone_status(as_of).alias("computed_status"))
+def _with_computed_status(rows: pl.DataFrame, tables: Tables, as_of: AsOf) -> pl.DataFrame:
+    """``computed_status``: the status the product's own target would give (the minutes it allows),
+    as of each instance's own moment (a date: the end of that day in its business hours' zone)."""
+    computed = (
+        with_instance_as_of(rows.lazy(), tables, as_of)
+        .collect()
+        .select(
+            pl.col("completed_at"),
+            pl.col("computed_target_at").alias("target_at"),
+            pl.col("target_minutes"),
+            pl.col("elapsed_minutes"),
+            pl.col("warning_minutes"),
+            pl.col("_as_of_at"),
+        )
+        .select(milestone_status(pl.col("_as_of_at")).alias("computed_status"))
+    )
     return rows.with_columns(computed.to_series())
 
 
 def milestone_reconciliation(
-    tables: Tables, *, as_of: dt.datetime, at_risk_fraction: float = 0.25
+    tables: Tables, *, as_of: AsOfLike, at_risk_fraction: float = 0.25
 ) -> pl.DataFrame:
     """Every milestone whose target of record differs from the computed target, with the likely cause.
 

@@ -24,8 +24,8 @@ __all__ = ["STATUS_ORDER", "milestone_status"]
 STATUS_ORDER: tuple[str, ...] = ("violated", "at_risk", "open", "met")
 
 
-def milestone_status(as_of: dt.datetime, *, budget: str = "target_minutes") -> pl.Expr:
-    """Status of each instance as of ``as_of``.
+def milestone_status(as_of: dt.datetime | pl.Expr, *, budget: str = "target_minutes") -> pl.Expr:
+    """Status of each instance as of ``as_of`` (a moment, or a column: each instance's own).
 
     Reads ``completed_at``, ``target_at``, ``elapsed_minutes``,
     ``warning_minutes`` and the business minutes the target allows
@@ -38,7 +38,7 @@ def milestone_status(as_of: dt.datetime, *, budget: str = "target_minutes") -> p
     170 elapsed -> ``open``; as of exactly ``target_at`` -> ``at_risk``, a
     minute later -> ``violated``; completed exactly at ``target_at`` -> ``met``.
     """
-    as_of_at = pl.lit(as_of).cast(pl.Datetime("us", "UTC"))
+    as_of_at = as_of if isinstance(as_of, pl.Expr) else pl.lit(as_of).cast(pl.Datetime("us", "UTC"))
     done = pl.col("completed_at").is_not_null()
     reached = pl.col("target_at").is_not_null()
     left = pl.col(budget) - pl.col("elapsed_minutes")

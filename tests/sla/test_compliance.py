@@ -82,6 +82,7 @@ def test_compliance_by_default_groups() -> None:
             "violated": [1, 0, 0],
             "at_risk": [0, 0, 0],
             "open": [0, 0, 0],
+            "paused": [0, 0, 0],
             "compliance": [0.5, 1.0, 1.0],
         }
     )
@@ -90,7 +91,7 @@ def test_compliance_by_default_groups() -> None:
 
 def test_compliance_total_without_groups() -> None:
     got = compliance(instances(status=STATUSES), by=()).collect()
-    assert got.rows() == [(3, 1, 1, 2, 0.75)]
+    assert got.rows() == [(3, 1, 1, 2, 0, 0.75)]
 
 
 def test_weekly_trend_starts_weeks_on_monday() -> None:
