@@ -61,8 +61,24 @@ def frame_of(data: pa.RecordBatch | pa.Table, schema: dict[str, pl.DataType] | N
     frame = pl.from_arrow(data)
     assert isinstance(frame, pl.DataFrame)
     if schema:
-        frame = frame.with_columns([pl.col(k).cast(v) for k, v in schema.items() if k in frame.columns])
+        have = frame.schema
+        frame = frame.with_columns([_cast(k, have[k], v) for k, v in schema.items() if k in have])
     return frame
+
+
+def _cast(name: str, have: pl.DataType, want: pl.DataType) -> pl.Expr:
+    """Column ``name`` as ``want``: text dates and timestamps parsed, timestamps in UTC (a catalog
+    table may hold them as text, or without a zone: UTC)."""
+    col = pl.col(name)
+    if isinstance(want, pl.Datetime):
+        if have == pl.String:
+            return col.str.to_datetime(time_unit="us", time_zone="UTC")
+        if isinstance(have, pl.Datetime):
+            utc = col.dt.convert_time_zone("UTC") if have.time_zone else col.dt.replace_time_zone("UTC")
+            return utc.dt.cast_time_unit("us")
+    if isinstance(want, pl.Date) and have == pl.String:
+        return col.str.to_date()
+    return col.cast(want)
 
 
 def map_batches(fn: Fn, out: dict[str, pl.DataFrame] | dict[str, pl.DataType], into: dict[str, pl.DataType]

@@ -63,6 +63,8 @@ def session(
         .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(BATCH_ROWS))
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.ui.enabled", "false")
+        # Local mode runs in the driver: the default 1 GiB is too little past a few hundred thousand cases.
+        .config("spark.driver.memory", "4g")
     )
     for key, value in (conf or {}).items():
         builder = builder.config(key, value)
@@ -145,23 +147,40 @@ def _whole_entitlements(
     return _collect(out, kernel)
 
 
-def _units(spark_tables: Mapping[str, Any], context: Any) -> Any:
-    """The ledger's units (the row-local map, ``mapInArrow``), with ids, the cases' days left null."""
+def native(df: Any, name: str) -> Any:
+    """``df`` with exactly the native columns of table ``name``: absent ones as typed nulls."""
     from pyspark.sql import functions as F
 
-    cases = spark_tables["cases"]
+    fields = {f.name: f.dataType for f in spark_ddl(polars_schema(name)).fields}
+    return df.select(
+        *[F.col(c) if c in df.columns else F.lit(None).cast(kind).alias(c) for c, kind in fields.items()]
+    )
+
+
+def _only(df: Any, column: str, values: list[Any]) -> Any:
+    """The rows of ``df`` whose ``column`` is one of ``values`` (a broadcast semi-join: a list of
+    thousands of literals would be compiled into every task)."""
+    from pyspark.sql import functions as F
+
+    kind = {f.name: f.dataType for f in df.schema.fields}[column]
+    keys = df.sparkSession.createDataFrame([(v,) for v in values], f"{column} {kind.simpleString()}")
+    return df.join(F.broadcast(keys), on=column, how="left_semi")
+
+
+def _units(spark_tables: Mapping[str, Any], context: Any) -> Any:
+    """The ledger's units (the row-local map, ``mapInArrow``), with ids, the cases' days left null."""
+
+    cases = native(spark_tables["cases"], "cases")
     schema = spark_ddl(UNIT_SCHEMA)
     into = polars_schema("cases")
-    case_rows = cases.select(*TABLES["cases"].column_names).mapInArrow(
+    case_rows = cases.mapInArrow(
         map_batches(lambda rows: case_units(rows, context, days=False).collect(), UNIT_SCHEMA, into), schema
     )
     hours = context.terms.filter(pl.col("is_hours")).get_column("entitlement_id").to_list()
     if not hours or "time_entries" not in spark_tables:
         return case_rows
-    owners = cases.select("case_id", "entitlement_id", "is_deleted").filter(
-        F.col("entitlement_id").isin(hours)
-    )
-    entries = spark_tables["time_entries"].select("time_entry_id", "case_id", "entry_date", "minutes")
+    owners = _only(cases.select("case_id", "entitlement_id", "is_deleted"), "entitlement_id", hours)
+    entries = native(spark_tables["time_entries"], "time_entries")
     joined = entries.join(owners, on="case_id", how="inner").select(*ENTRY_COLUMNS)
     into_entries = {
         **polars_schema("time_entries"),
@@ -183,7 +202,7 @@ def _demand(spark_tables: Mapping[str, Any], units: Any, basis: Any, as_of: Any)
         return None
     _, dcontext, terms = plan
     chosen = terms.get_column("_ent").to_list()
-    own = units.filter(F.col("_ent").isin(chosen)).select(
+    own = _only(units, "_ent", chosen).select(
         "_ent", F.lit(None).cast("string").alias("resource"), "consumed_at", "quantity"
     )
     used = own
@@ -196,7 +215,7 @@ def _demand(spark_tables: Mapping[str, Any], units: Any, basis: Any, as_of: Any)
         }
         pick = pl.col("_ent").is_in(pl.Series(chosen, dtype=pl.UInt32).implode())
         metered = (
-            spark_tables["usage_events"]
+            native(spark_tables["usage_events"], "usage_events")
             .select(*EVENT_COLUMNS)
             .mapInArrow(
                 map_batches(lambda rows: event_units(rows, context).filter(pick).select(list(schema))
@@ -209,9 +228,17 @@ def _demand(spark_tables: Mapping[str, Any], units: Any, basis: Any, as_of: Any)
     return _any_rows(used, DRAWDOWN_DEMAND, dcontext, as_of, _INPUT)
 
 
-def _instances(spark_tables: Mapping[str, Any], small: dict[str, pl.DataFrame], basis: Any) -> Any:
-    """Milestone instances, measured on slices of whole cases: each case row carries its milestone
-    records and status history (nested), so any slice of those rows holds whole cases."""
+def _sla(
+    spark_tables: Mapping[str, Any], small: dict[str, pl.DataFrame], basis: Any
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Milestone counts, margins and the listed instances, in one pass over the cases.
+
+    Milestones are measured on slices of whole cases (each case row carries
+    its milestone records and status history, nested: any slice of those rows
+    holds whole cases); the counts and margins kernels and the listing run on
+    each slice's instances at once, so the instances are never stored. The
+    three results travel as one frame (:data:`_PARTS` says which rows are which).
+    """
     from pyspark.sql import functions as F
 
     from ..sla.milestones import INSTANCE_SCHEMA, milestone_instances
@@ -220,18 +247,14 @@ def _instances(spark_tables: Mapping[str, Any], small: dict[str, pl.DataFrame], 
     with_process = (
         [] if ents is None else ents.filter(pl.col("process_id").is_not_null())["entitlement_id"].to_list()
     )
-    cases = (
-        spark_tables["cases"]
-        .select(*TABLES["cases"].column_names)
-        .filter(F.col("entitlement_id").isin(with_process))
-    )
+    cases = _only(native(spark_tables["cases"], "cases"), "entitlement_id", with_process)
     nested_tables = [t for t in ("case_milestones", "case_status_history") if t in spark_tables]
     for name in nested_tables:
-        table = spark_tables[name]
-        columns = [c for c in TABLES[name].column_names if c in table.columns]
-        packed = table.groupBy("case_id").agg(F.collect_list(F.struct(*columns)).alias(f"_{name}"))
+        table = native(spark_tables[name], name)
+        packed = table.groupBy("case_id").agg(F.collect_list(F.struct(*table.columns)).alias(f"_{name}"))
         cases = cases.join(packed, on="case_id", how="left")
     as_of, fraction = basis.as_of, basis.settings.at_risk_fraction
+    dims = SlaContext(basis.entitlement_dims.select("entitlement_id", "region", "plan", "usage_type"))
 
     def measure(rows: pl.DataFrame) -> pl.DataFrame:
         frames: dict[str, Any] = dict(small)
@@ -239,12 +262,24 @@ def _instances(spark_tables: Mapping[str, Any], small: dict[str, pl.DataFrame], 
             column = f"_{name}"
             frames[name] = rows.select(pl.col(column).explode()).drop_nulls().unnest(column)
         frames["cases"] = rows.drop([f"_{n}" for n in nested_tables])
-        return milestone_instances(
+        found = milestone_instances(
             Tables.from_frames(frames), as_of=as_of, at_risk_fraction=fraction
         ).collect()
+        parts = [
+            COUNTS.kernel(found, dims, as_of).with_columns(pl.lit("counts").alias("_part")),
+            MARGINS.kernel(found, dims, as_of).with_columns(pl.lit("margins").alias("_part")),
+            recent_instances(found, as_of).with_columns(pl.lit("instances").alias("_part")),
+        ]
+        return pl.concat(parts, how="diagonal_relaxed")
 
-    schema = dict(INSTANCE_SCHEMA)
-    return cases.mapInArrow(map_batches(measure, schema, polars_schema("cases")), spark_ddl(schema)), schema
+    schema = {**INSTANCE_SCHEMA, **COUNTS.schema, **MARGINS.schema, "_part": pl.String()}
+    # Typed by the tables' own conformance (Tables.from_frames), nested records included.
+    out = frame_of(cases.mapInArrow(map_batches(measure, schema, {}), spark_ddl(schema)).toArrow(), schema)
+    part = pl.col("_part")
+    counts = COUNTS.combine([COUNTS.empty(), out.filter(part == "counts").select(list(COUNTS.schema))])
+    margins = MARGINS.combine([MARGINS.empty(), out.filter(part == "margins").select(list(MARGINS.schema))])
+    listed = out.filter(part == "instances").select(list(INSTANCE_SCHEMA))
+    return counts, margins, listed
 
 
 def aggregate_frames(
@@ -270,7 +305,7 @@ def aggregate_frames(
     basis = Basis(Tables.from_frames(small), as_of=value, settings=settings)
     context = basis.context
     buckets = buckets or max(2, int(spark.sparkContext.defaultParallelism) * 2)
-    total = 6
+    total = 5
     step(0, total, "ledger units")
     units = _units(tables, context).cache()
     step(1, total, "consumption per entitlement and per day")
@@ -298,18 +333,10 @@ def aggregate_frames(
     )
     basis._memo["overage_units"] = OVERAGE_UNITS.finish(overage, None)
     units.unpersist()
-    step(4, total, "milestone instances")
-    instances, schema = _instances(tables, small, basis)
-    instances = instances.cache()
-    dims = SlaContext(basis.entitlement_dims.select("entitlement_id", "region", "plan", "usage_type"))
-    counts = _any_rows(instances, COUNTS, dims, value, schema)
-    margins = _any_rows(instances, MARGINS, dims, value, schema)
-    step(5, total, "milestone counts and margins")
-    listed = instances.mapInArrow(map_batches(lambda rows: recent_instances(rows, value), schema, schema),
-                                  spark_ddl(schema))  # fmt: skip
-    basis._memo[("instances", None)] = frame_of(listed.toArrow(), schema).select(list(schema))
+    step(4, total, "milestones: instances, counts and margins")
+    counts, margins, listed = _sla(tables, small, basis)
+    basis._memo[("instances", None)] = listed
     basis._memo[("sla", None)] = SlaParts(counts, margins)
-    instances.unpersist()
     step(total, total, "done")
     return from_basis(basis, engine="spark")
 
