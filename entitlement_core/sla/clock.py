@@ -1,0 +1,203 @@
+"""Stopped clocks: business time with paused intervals (DOMAIN.md, "Paused clocks").
+
+A milestone's clock runs in business hours from its start to its end (its
+completion, or the as-of moment while open) and stops while the case is in
+a paused status. For a row measured from ``s`` to ``u`` in a calendar whose
+running total of business time is ``T`` (see
+:mod:`~entitlement_core.sla.business_time`), with the row's paused
+intervals clipped to ``[s, u]`` and merged, ``[p_1, q_1), [p_2, q_2) ...``
+in order:
+
+- ``paused`` = the sum of ``T(q_i) - T(p_i)``: business time inside the pauses;
+- ``elapsed`` = ``T(u) - T(s) - paused``;
+- ``target_at`` = the earliest moment the running clock reaches ``N``
+  business minutes. The running clock at ``p_i`` is ``R_i = T(p_i) - T(s)
+  - (paused before p_i)``, which never decreases from one pause to the
+  next. The pauses that start before the clock reaches ``N`` are exactly
+  those with ``R_i < N``; the target is the plain business-hours target of
+  ``N`` plus their paused business time. One inverse lookup per row.
+
+Pauses are clipped to ``u``: nothing after a completion or after the
+as-of moment moves the target, so a row still paused at the as-of moment
+gets the target "as if the clock resumed then". ``is_paused`` says whether
+a pause covers ``u`` itself (``p <= u < q``: a change exactly at ``u``
+counts, DOMAIN.md rule 8).
+
+All of it is vectorised over the pause rows (gathers, one cumulative sum,
+``bincount``); no Python loop over rows.
+
+Examples
+--------
+Berlin Mon-Fri 09:00-17:00 (EXAMPLES.md 22): started Tue 09:00, paused
+10:00-12:00, completed 13:00, target 240: ``paused`` 120, ``elapsed`` 120,
+``target_at`` 15:00 (13:00 plus the two paused hours).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from .business_time import BusinessCalendars, _epoch_us, _to_us, minutes_us
+from .calendar import MINUTE_US
+
+__all__ = ["PAUSE_COLUMNS", "Clock", "stopped_clock"]
+
+_UTC = pl.Datetime("us", "UTC")
+#: Columns of the ``pauses`` frame :func:`stopped_clock` takes.
+PAUSE_COLUMNS = ("row", "paused_from", "paused_to")
+#: An open-ended pause ends here (later than any supported moment).
+_FOREVER = np.iinfo(np.int64).max // 2
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The measures of each row (Series of the rows' length, in their order).
+
+    Attributes
+    ----------
+    elapsed_minutes
+        Business minutes from start to end, paused time excluded (Float64).
+    paused_minutes
+        Business minutes inside paused intervals between start and end (Float64).
+    is_paused
+        Whether a pause covers the end moment (Boolean).
+    target_at
+        The earliest moment the running clock reaches the row's minutes
+        (UTC; null without minutes or when the calendar does not open for
+        that long within its range).
+    """
+
+    elapsed_minutes: pl.Series
+    paused_minutes: pl.Series
+    is_paused: pl.Series
+    target_at: pl.Series | None
+
+
+def _pause_arrays(pauses: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    row = pauses["row"].cast(pl.Int64).to_numpy()
+    p, _ = _epoch_us(pauses["paused_from"])
+    q_series = pauses["paused_to"].cast(_UTC).dt.epoch("us")
+    q = q_series.fill_null(_FOREVER).to_numpy() if q_series.null_count() else q_series.to_numpy()
+    if len(row) > 1:
+        ordered = (row[1:] > row[:-1]) | ((row[1:] == row[:-1]) & (p[1:] >= p[:-1]))
+        if not ordered.all():
+            order = np.lexsort((p, row))
+            row, p, q = row[order], p[order], q[order]
+    return row, p, q
+
+
+def _merged(row: np.ndarray, p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Overlapping pauses of a row merged (sorted input). Pauses from a status history never overlap,
+    so this is a check; overlaps take a grouped cumulative maximum."""
+    if len(row) < 2 or not np.any((row[1:] == row[:-1]) & (p[1:] < q[:-1])):
+        return row, p, q
+    frame = pl.DataFrame({"row": row, "p": p, "q": q}).with_columns(
+        pl.col("q").cum_max().over("row").alias("reach")
+    )
+    frame = frame.with_columns(
+        ((pl.col("row") != pl.col("row").shift(1)) | (pl.col("p") >= pl.col("reach").shift(1)))
+        .fill_null(True)
+        .cum_sum()
+        .alias("run")
+    )
+    runs = frame.group_by("run", maintain_order=True).agg(
+        pl.col("row").first(), pl.col("p").first(), pl.col("reach").last()
+    )
+    return runs["row"].to_numpy(), runs["p"].to_numpy(), runs["reach"].to_numpy()
+
+
+def stopped_clock(
+    calendars: BusinessCalendars,
+    calendar_id: pl.Series,
+    start: pl.Series,
+    until: pl.Series,
+    *,
+    pauses: pl.DataFrame | None = None,
+    minutes: pl.Series | None = None,
+) -> Clock:
+    """Business time from ``start`` to ``until`` with the clock stopped in ``pauses``, per row.
+
+    Parameters
+    ----------
+    calendars
+        Calendars covering every moment (:meth:`BusinessCalendars.covering`).
+    calendar_id
+        ``business_hours_id`` of each row; null or unknown = 24x7.
+    start, until
+        UTC datetimes: where the clock starts and the moment measured to
+        (a completion, or the as-of moment). Null ``start`` or ``until``
+        gives nulls.
+    pauses
+        Paused intervals: ``row`` (index of the row they belong to),
+        ``paused_from``, ``paused_to`` (UTC; null: still paused). Any order;
+        overlapping pauses of one row are merged.
+    minutes
+        Target business minutes of each row (for ``target_at``).
+
+    Examples
+    --------
+    EXAMPLES.md 23: Berlin, started Mon 09:00, paused from 10:00 (open
+    ended), measured to Mon 16:00 with 240 minutes: ``elapsed`` 60,
+    ``paused`` 360, ``is_paused``, ``target_at`` Tue 11:00.
+    """
+    n = len(start)
+    code = calendars._codes(calendar_id)
+    s, s_ok = _epoch_us(start)
+    u, u_ok = _epoch_us(until)
+    valid = s_ok if u_ok is None else (u_ok if s_ok is None else s_ok & u_ok)
+    if valid is not None:
+        # A row without both ends is measured as an empty span, then nulled.
+        s = np.where(valid, s, _to_us(calendars.covered_from))
+        u = np.where(valid, u, s)
+    s_keys = calendars._keys(code, s, None)
+    s_totals = calendars._totals(s_keys)
+    run = calendars._totals(calendars._keys(code, u, None)) - s_totals
+    paused = np.zeros(n, dtype=np.int64)
+    covered = np.zeros(n, dtype=bool)
+    before_target = None
+    if pauses is not None and pauses.height:
+        row, p, q = _pause_arrays(pauses)
+        u_r = u[row]
+        np.put(covered, row[(p <= u_r) & (q > u_r)], True)
+        s_r = s[row]
+        p = np.maximum(p, s_r)
+        q = np.minimum(q, u_r)
+        kept = q > p
+        row, p, q = _merged(row[kept], p[kept], q[kept])
+        if len(row):
+            offset = calendars._arrays()["offset"][code[row]]
+            tp = calendars._totals(p + offset)
+            d = calendars._totals(q + offset) - tp
+            paused = np.rint(np.bincount(row, weights=d, minlength=n)).astype(np.int64)
+            if minutes is not None:
+                # Paused before each pause: the row's running sum of d, less this pause.
+                csum = np.cumsum(d) - d
+                first = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+                group = np.cumsum(np.r_[False, row[1:] != row[:-1]])
+                before = csum - csum[first][group]
+                reached = tp - s_totals[row] - before
+                n_us = minutes_us(minutes)
+                counts = reached < n_us[row]
+                before_target = np.rint(np.bincount(row, weights=d * counts, minlength=n)).astype(np.int64)
+    run -= paused
+    elapsed = pl.Series("elapsed_minutes", run / MINUTE_US, dtype=pl.Float64)
+    paused_minutes = pl.Series("paused_minutes", paused / MINUTE_US, dtype=pl.Float64)
+    is_paused = pl.Series("is_paused", covered)
+    if valid is not None:
+        nulls = np.flatnonzero(~valid)
+        elapsed, paused_minutes, is_paused = (x.scatter(nulls, None) for x in (elapsed, paused_minutes, is_paused))
+    target = None
+    if minutes is not None:
+        n_us = minutes_us(minutes)
+        extra = n_us if before_target is None else n_us + before_target
+        moment, inside = calendars._reach(code, s, s_keys, s_totals, extra)
+        ok = inside & minutes.is_not_null().to_numpy()
+        if valid is not None:
+            ok &= valid
+        target = pl.Series("target_at", moment, dtype=pl.Int64).cast(_UTC)
+        if not ok.all():
+            target = target.scatter(np.flatnonzero(~ok), None)
+    return Clock(elapsed, paused_minutes, is_paused, target)
