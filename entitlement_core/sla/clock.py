@@ -188,7 +188,9 @@ def stopped_clock(
     is_paused = pl.Series("is_paused", covered)
     if valid is not None:
         nulls = np.flatnonzero(~valid)
-        elapsed, paused_minutes, is_paused = (x.scatter(nulls, None) for x in (elapsed, paused_minutes, is_paused))
+        elapsed, paused_minutes, is_paused = (
+            x.scatter(nulls, None) for x in (elapsed, paused_minutes, is_paused)
+        )
     target = None
     if minutes is not None:
         n_us = minutes_us(minutes)

@@ -82,8 +82,10 @@ def case_processes(tables: Tables) -> pl.LazyFrame:
     entitlements = tables.entitlements.select("entitlement_id", "process_id").filter(
         pl.col("process_id").is_not_null()
     )
-    return tables.cases.select("case_id", "entitlement_id").join(entitlements, on="entitlement_id").select(
-        "case_id", "process_id"
+    return (
+        tables.cases.select("case_id", "entitlement_id")
+        .join(entitlements, on="entitlement_id")
+        .select("case_id", "process_id")
     )
 
 
@@ -121,9 +123,9 @@ def status_spans(tables: Tables) -> pl.LazyFrame:
         .sort("case_id", "from_at", "is_paused", "status")
     )
     same_case = pl.col("case_id") == pl.col("case_id").shift(-1)
-    return spans.with_columns(
-        pl.when(same_case).then(pl.col("from_at").shift(-1)).alias("to_at")
-    ).select("case_id", "process_id", "status", "from_at", "to_at", "is_paused")
+    return spans.with_columns(pl.when(same_case).then(pl.col("from_at").shift(-1)).alias("to_at")).select(
+        "case_id", "process_id", "status", "from_at", "to_at", "is_paused"
+    )
 
 
 def paused_intervals(spans: pl.LazyFrame) -> pl.LazyFrame:
