@@ -77,6 +77,7 @@ class Clock:
 
 
 def _pause_arrays(pauses: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``row``, start and end (epoch us; open-ended: far in the future), sorted by row and start."""
     row = pauses["row"].cast(pl.Int64).to_numpy()
     p, _ = _epoch_us(pauses["paused_from"])
     q_series = pauses["paused_to"].cast(_UTC).dt.epoch("us")
@@ -90,10 +91,7 @@ def _pause_arrays(pauses: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndar
 
 
 def _merged(row: np.ndarray, p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Overlapping pauses of a row merged (sorted input). Pauses from a status history never overlap,
-    so this is a check; overlaps take a grouped cumulative maximum."""
-    if len(row) < 2 or not np.any((row[1:] == row[:-1]) & (p[1:] < q[:-1])):
-        return row, p, q
+    """Overlapping pauses of a row merged (input sorted by row and start)."""
     frame = pl.DataFrame({"row": row, "p": p, "q": q}).with_columns(
         pl.col("q").cum_max().over("row").alias("reach")
     )
@@ -106,7 +104,74 @@ def _merged(row: np.ndarray, p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, 
     runs = frame.group_by("run", maintain_order=True).agg(
         pl.col("row").first(), pl.col("p").first(), pl.col("reach").last()
     )
-    return runs["row"].to_numpy(), runs["p"].to_numpy(), runs["reach"].to_numpy()
+    return tuple(runs[c].to_numpy(writable=True) for c in ("row", "p", "reach"))  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class _Paused:
+    """Per row: paused business microseconds, those before the target, and whether ``until`` is paused."""
+
+    paused: np.ndarray
+    before_target: np.ndarray | None
+    covered: np.ndarray
+
+
+def _measure_pauses(
+    calendars: BusinessCalendars,
+    code: np.ndarray,
+    s: np.ndarray,
+    u: np.ndarray,
+    s_totals: np.ndarray,
+    n_us: np.ndarray | None,
+    pauses: pl.DataFrame,
+) -> _Paused:
+    """The pauses' business time per row (see the module docstring), vectorised over the pauses."""
+    n = len(s)
+    row, p, q = _pause_arrays(pauses)
+    u_r = u[row]
+    covered = np.zeros(n, dtype=bool)
+    np.put(covered, row[(p <= u_r) & (q > u_r)], True)
+    # Clipped to [s, u]; a pause outside becomes empty (no business time), kept in place so the order
+    # holds, unless many are empty (an instance's case pauses after its completion): then dropped.
+    p = np.maximum(p, s[row])
+    np.minimum(p, u_r, out=p)
+    q = np.minimum(q, u_r)
+    np.maximum(q, p, out=q)
+    kept = q > p
+    if np.count_nonzero(kept) < 0.75 * len(kept):
+        row, p, q = row[kept], p[kept], q[kept]
+    same = row[1:] == row[:-1]
+    if len(row) > 1 and np.any(same & (p[1:] < q[:-1])):
+        # Pauses from a status history never overlap; any others are merged first.
+        row, p, q = _merged(row, p, q)
+        same = row[1:] == row[:-1]
+    if not len(row):
+        return _Paused(np.zeros(n, dtype=np.int64), None, covered)
+    offset = calendars._arrays()["offset"][code[row]]
+    p += offset
+    q += offset
+    tp = calendars._totals(p)
+    d = calendars._totals(q)
+    d -= tp
+    paused = np.rint(np.bincount(row, weights=d, minlength=n)).astype(np.int64)
+    if n_us is None:
+        return _Paused(paused, None, covered)
+    # The running clock at each pause's start: T(p) - T(s) - the row's paused time before it. The
+    # global running sum of d, less its value at the row's first pause (it never decreases, so a
+    # running maximum carries that value along the row).
+    before = np.cumsum(d)
+    before -= d
+    first = np.empty(len(row), dtype=bool)
+    first[0] = True
+    np.logical_not(same, out=first[1:])
+    at_first = np.where(first, before, 0)
+    np.maximum.accumulate(at_first, out=at_first)
+    before -= at_first
+    tp -= s_totals[row]
+    tp -= before
+    counts = tp < n_us[row]
+    before_target = np.rint(np.bincount(row, weights=np.where(counts, d, 0), minlength=n)).astype(np.int64)
+    return _Paused(paused, before_target, covered)
 
 
 def stopped_clock(
@@ -155,33 +220,12 @@ def stopped_clock(
     s_keys = calendars._keys(code, s, None)
     s_totals = calendars._totals(s_keys)
     run = calendars._totals(calendars._keys(code, u, None)) - s_totals
-    paused = np.zeros(n, dtype=np.int64)
-    covered = np.zeros(n, dtype=bool)
-    before_target = None
+    n_us = minutes_us(minutes) if minutes is not None else None
     if pauses is not None and pauses.height:
-        row, p, q = _pause_arrays(pauses)
-        u_r = u[row]
-        np.put(covered, row[(p <= u_r) & (q > u_r)], True)
-        s_r = s[row]
-        p = np.maximum(p, s_r)
-        q = np.minimum(q, u_r)
-        kept = q > p
-        row, p, q = _merged(row[kept], p[kept], q[kept])
-        if len(row):
-            offset = calendars._arrays()["offset"][code[row]]
-            tp = calendars._totals(p + offset)
-            d = calendars._totals(q + offset) - tp
-            paused = np.rint(np.bincount(row, weights=d, minlength=n)).astype(np.int64)
-            if minutes is not None:
-                # Paused before each pause: the row's running sum of d, less this pause.
-                csum = np.cumsum(d) - d
-                first = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
-                group = np.cumsum(np.r_[False, row[1:] != row[:-1]])
-                before = csum - csum[first][group]
-                reached = tp - s_totals[row] - before
-                n_us = minutes_us(minutes)
-                counts = reached < n_us[row]
-                before_target = np.rint(np.bincount(row, weights=d * counts, minlength=n)).astype(np.int64)
+        measured = _measure_pauses(calendars, code, s, u, s_totals, n_us, pauses)
+    else:
+        measured = _Paused(np.zeros(n, dtype=np.int64), None, np.zeros(n, dtype=bool))
+    paused, covered = measured.paused, measured.covered
     run -= paused
     elapsed = pl.Series("elapsed_minutes", run / MINUTE_US, dtype=pl.Float64)
     paused_minutes = pl.Series("paused_minutes", paused / MINUTE_US, dtype=pl.Float64)
@@ -192,9 +236,8 @@ def stopped_clock(
             x.scatter(nulls, None) for x in (elapsed, paused_minutes, is_paused)
         )
     target = None
-    if minutes is not None:
-        n_us = minutes_us(minutes)
-        extra = n_us if before_target is None else n_us + before_target
+    if minutes is not None and n_us is not None:
+        extra = n_us if measured.before_target is None else n_us + measured.before_target
         moment, inside = calendars._reach(code, s, s_keys, s_totals, extra)
         ok = inside & minutes.is_not_null().to_numpy()
         if valid is not None:
