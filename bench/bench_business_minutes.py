@@ -99,7 +99,7 @@ def pairs(n: int, seed: int) -> pl.DataFrame:
 
 
 def pauses(frame: pl.DataFrame, seed: int) -> pl.DataFrame:
-    """1-3 pauses per pair, inside it, in order and not overlapping (``row``, ``paused_from``, ``paused_to``)."""
+    """1-3 pauses per pair, inside it, in order, not overlapping: ``row``, ``paused_from``, ``paused_to``."""
     rng = np.random.default_rng([seed, 1])
     n = frame.height
     start = frame["start_at"].dt.epoch("us").to_numpy()
@@ -256,9 +256,8 @@ def main() -> None:
         f"paused / unpaused:    {paused_ratio / ratio:.2f}  (ratio over ratio; ours {paused_s / ours_s:.2f}x"
     )
     print("                             the unpaused time)")
-    print(
-        f"paused target_at:     {paused_target_s:.3f} s  ({paused_target_s / paused_base_s:.2f}x paused baseline)"
-    )
+    target_ratio = paused_target_s / paused_base_s
+    print(f"paused target_at:     {paused_target_s:.3f} s  ({target_ratio:.2f}x paused baseline)")
     print(f"paused exact:         {paused_exact}  (fixed-offset calendar, every pair, in microseconds)")
     print(f"mean paused:          {paused.paused_minutes.mean():.1f} business minutes")  # type: ignore[attr-defined]
 
