@@ -32,6 +32,7 @@ REPORT_NAMES = (
     "reconciliation",
     "milestones",
     "compliance",
+    "pauses",
     "milestone-reconciliation",
     "forecast-backtest",
 )

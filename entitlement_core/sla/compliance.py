@@ -56,8 +56,9 @@ def compliance(
 
     Grain: one row per combination of ``by`` (and ``period_start`` when
     ``period`` is given) that has instances. Columns: the keys, ``met``,
-    ``violated``, ``at_risk``, ``open`` (Int64) and ``compliance`` (0-1,
-    null when ``met + violated = 0``).
+    ``violated``, ``at_risk``, ``open``, ``paused`` (Int64) and
+    ``compliance`` (0-1, null when ``met + violated = 0``; open, at-risk
+    and paused milestones never enter it).
 
     Parameters
     ----------
@@ -83,7 +84,7 @@ def compliance(
             pl.col(period_of).dt.truncate(_TRUNCATE[period]).dt.date().alias("period_start")
         )
         keys.append("period_start")
-    counts = [_count(s) for s in ("met", "violated", "at_risk", "open")]
+    counts = [_count(s) for s in ("met", "violated", "at_risk", "open", "paused")]
     grouped = frame.group_by(keys).agg(counts) if keys else frame.select(counts)
     out = grouped.with_columns(compliance_ratio())
     return out.sort(keys, nulls_last=True) if keys else out

@@ -90,24 +90,32 @@ def case_processes(tables: Tables) -> pl.LazyFrame:
 
 
 def status_spans(tables: Tables) -> pl.LazyFrame:
-    """Each status-history row of a case with a process, with when it ends and whether it stops the clock.
+    """The status-history rows of the cases that may have paused, with when each ends and whether it
+    stops the clock.
 
     Grain: one row per ``case_status_history`` row of a case whose
-    entitlement has a process, sorted by case and moment. Columns:
-    ``case_id``, ``process_id``, ``status``, ``from_at`` (its
-    ``changed_at``), ``to_at`` (the case's next row; null for the last),
-    ``is_paused``. Rows of one case at the same moment come non-paused
-    first, so a paused one holds after them (see the module's rules).
+    entitlement has a process and whose history names a status some
+    process pauses on (other cases never pause: their rows are left out),
+    sorted by case and moment. Columns: ``case_id``, ``process_id``,
+    ``status``, ``from_at`` (its ``changed_at``), ``to_at`` (the case's
+    next row; null for the last), ``is_paused``. Rows of one case at the
+    same moment come non-paused first, so a paused one holds after them
+    (see the module's rules).
     """
     history = tables.case_status_history.select("case_id", "status", pl.col("changed_at").alias("from_at"))
-    statuses = history.select("status").unique()
-    keys = statuses.with_columns(status_key(pl.col("status")).alias("status_key"))
-    processes = case_processes(tables)
     paused = paused_status_keys(tables.entitlement_processes)
-    # Decide paused-or-not once per (process, status written), then join it to the rows.
+    # The statuses written that some process pauses on, decided once per distinct text.
+    keys = history.select("status").unique().with_columns(status_key(pl.col("status")).alias("status_key"))
+    anywhere = keys.filter(
+        pl.col("status_key").is_in(paused.select("status_key").collect().to_series().implode())
+        | (pl.col("status") == STOPPED_STATUS)
+    )
+    maybe = history.join(anywhere.select("status"), on="status", how="semi").select("case_id").unique()
+    cases = case_processes(tables).join(maybe, on="case_id", how="semi")
+    rows = history.join(cases, on="case_id", maintain_order="left")
+    # Paused or not, once per (process, status written), joined back to the rows.
     combos = (
-        history.join(processes, on="case_id")
-        .select("process_id", "status")
+        rows.select("process_id", "status")
         .unique()
         .join(keys, on="status", how="left")
         .join(paused.with_columns(pl.lit(True).alias("_named")), on=["process_id", "status_key"], how="left")
@@ -117,15 +125,33 @@ def status_spans(tables: Tables) -> pl.LazyFrame:
             (pl.col("_named").fill_null(False) | (pl.col("status") == STOPPED_STATUS)).alias("is_paused"),
         )
     )
-    spans = (
-        history.join(processes, on="case_id")
-        .join(combos, on=["process_id", "status"], how="left")
-        .sort("case_id", "from_at", "is_paused", "status")
-    )
+    spans = rows.join(combos, on=["process_id", "status"], how="left", maintain_order="left").collect()
+    if not _in_order(spans):
+        spans = spans.sort("case_id", "from_at", "is_paused", "status")
     same_case = pl.col("case_id") == pl.col("case_id").shift(-1)
-    return spans.with_columns(pl.when(same_case).then(pl.col("from_at").shift(-1)).alias("to_at")).select(
-        "case_id", "process_id", "status", "from_at", "to_at", "is_paused"
+    return spans.lazy().select(
+        "case_id",
+        "process_id",
+        "status",
+        "from_at",
+        pl.when(same_case).then(pl.col("from_at").shift(-1)).alias("to_at"),
+        "is_paused",
     )
+
+
+def _in_order(spans: pl.DataFrame) -> bool:
+    """Whether the rows are already by case, moment, and non-paused first at one moment (stored
+    histories usually are: then no sort is needed)."""
+    case, at, paused = pl.col("case_id"), pl.col("from_at"), pl.col("is_paused").cast(pl.Int8)
+    same_case = case == case.shift(1)
+    same_at = same_case & (at == at.shift(1))
+    ordered = (
+        (case > case.shift(1)) | (same_case & (at > at.shift(1))) | (same_at & (paused >= paused.shift(1)))
+    )
+    # At one moment two rows of the same kind: their order decides nothing for the clock but the audit
+    # by status, so they are sorted by status too.
+    ties = same_at & (paused == paused.shift(1))
+    return bool(spans.select((ordered.fill_null(True) & ~ties.fill_null(False)).all()).item())
 
 
 def paused_intervals(spans: pl.LazyFrame) -> pl.LazyFrame:

@@ -32,7 +32,7 @@ def _tables():
 
 
 def test_registry_names() -> None:
-    assert set(REPORTS) == {"milestones", "compliance"}
+    assert set(REPORTS) == {"milestones", "compliance", "pauses"}
 
 
 def test_milestones_report() -> None:
