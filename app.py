@@ -25,6 +25,7 @@ PAGES = {
         st.Page("pages/overview.py", title="Overview", icon=":material/space_dashboard:", default=True),
         st.Page("pages/utilization.py", title="Utilization", icon=":material/data_usage:"),
         st.Page("pages/sla.py", title="SLA", icon=":material/timer:"),
+        st.Page("pages/alerts.py", title="Alerts", icon=":material/notifications:"),
     ],
     "Grow": [
         st.Page("pages/upsell.py", title="Upsell", icon=":material/trending_up:"),

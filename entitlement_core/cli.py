@@ -2,13 +2,11 @@
 
 Every command takes ``--db PATH`` and ``--wait SECONDS`` (before or after
 the command name) and ``--help``. Arguments are checked before the database
-is touched. Exit codes (README, "Command line"):
-
-- 0: done;
-- 1: the input, the data or the database stopped it: one line per problem
-  on standard error, and nothing was changed;
-- 2: the command was used wrongly (a usage line and the reason);
-- 130: interrupted (Ctrl-C, or SIGTERM from a scheduler): nothing was changed.
+is touched. Exit codes (README, "Command line"): 0 done; 1 the input, the
+data or the database stopped it (one line per problem on standard error,
+nothing changed); 2 used wrongly (a usage line and the reason); 3 ``alerts``:
+some deliveries failed (recorded, retried at the next run); 130 interrupted
+(Ctrl-C, or SIGTERM from a scheduler).
 """
 
 from __future__ import annotations
@@ -274,7 +272,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m entitlement_core",
         description="Entitlement analytics: build, import and report on usage-based entitlements and SLAs.",
         epilog="Exit codes: 0 done, 1 stopped by a problem (nothing changed), 2 used wrongly, "
-        "130 interrupted.",
+        "3 alerts: some deliveries failed (retried at the next run), 130 interrupted.",
     )
     _globals(parser, sub=False)
     parser.add_argument("--traceback", action="store_true", help="show the traceback of an unexpected error")
@@ -355,6 +353,9 @@ def _parser() -> argparse.ArgumentParser:
         "make a salted hash of an admin password (reads it from the terminal or standard input)",
         needs_db=False,
     )
+    from .alerts.cli import add_alerts_commands
+
+    add_alerts_commands(sub, common, parse_as_of)
     return parser
 
 
@@ -404,7 +405,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.command == "hash-password":
+    if getattr(args, "prepare", None):
+        args.prepare(args)  # e.g. the alert rules file, read before the database is touched
+    if args.command == "hash-password" or getattr(args, "no_store", False):
         return int(args.run(args, None))
     settings = load_settings(db_path=args.db)
     path = Path(settings.db_path)

@@ -8,13 +8,17 @@ in step. Analytics never read settings themselves: callers pass the values
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .store import DEFAULT_DB_PATH
 
-__all__ = ["Settings", "Thresholds", "load_settings"]
+__all__ = ["DEFAULT_ALERT_RULES", "Settings", "Thresholds", "load_settings"]
+
+#: The alert rules shipped with the project (README, "Alerts").
+DEFAULT_ALERT_RULES = Path(__file__).resolve().parent.parent / "alerts.toml"
 
 
 class Thresholds(BaseModel):
@@ -69,6 +73,40 @@ class Settings(BaseSettings):
     admin_password_sha256: str | None = Field(
         None, description="Deprecated: unsalted SHA-256 hex digest of the admin password."
     )
+    # -- alerts (README, "Alerts"): the rules file, where alerts go, how they get there --
+    alerts_rules: Path = Field(DEFAULT_ALERT_RULES, description="The alert rules file (TOML).")
+    alerts_webhook_url: str | None = Field(
+        None,
+        description="The default webhook of alert rules that notify `webhook` (unset: the rules file's "
+        "`routing.webhook_url`, else none).",
+    )
+    alerts_webhook_format: Literal["json", "slack"] | None = Field(
+        None,
+        description="Body of the default webhook: `json` or `slack` (unset: the rules file's, else `json`).",
+    )
+    alerts_timeout_seconds: float = Field(
+        10.0, gt=0, le=300, description="Timeout of one delivery attempt (webhook request, SMTP session)."
+    )
+    alerts_attempts: int = Field(
+        3, ge=1, le=10, description="Delivery attempts per run before a delivery waits for the next run."
+    )
+    app_url: str = Field(
+        "http://localhost:8501", description="The app's base URL, for links in alerts and digests."
+    )
+    smtp_host: str | None = Field(
+        None, description="SMTP server for alert and digest email (unset: no email)."
+    )
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port (587 STARTTLS, 465 TLS, 25 plain).")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        "starttls", description="`starttls`, `tls` (SMTPS) or `none` (a local relay only)."
+    )
+    smtp_username: str | None = Field(
+        None, description="SMTP user name (else `[smtp]` in Streamlit secrets)."
+    )
+    smtp_password: SecretStr | None = Field(
+        None, description="SMTP password (else `[smtp]` in Streamlit secrets)."
+    )
+    smtp_from: str = Field("entitlements@localhost", description="Sender address of alert and digest email.")
 
     @property
     def admin_password(self) -> str | None:

@@ -162,6 +162,13 @@ def _v4_real_exports(con: duckdb.DuckDBPyConnection) -> None:
     add_keys(con)
 
 
+def _v5_alerts(con: duckdb.DuckDBPyConnection) -> None:
+    """Alerts: the state of every rule and record (one row per crossing) and the delivery outbox."""
+    from .alerts.tables import create_alert_tables
+
+    create_alert_tables(con)
+
+
 #: Forward migrations: index i upgrades a database from version i to i + 1. A migration that
 #: creates a native table calls :func:`~entitlement_core.keys.add_keys` to give it its key.
 MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (
@@ -169,6 +176,7 @@ MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (
     _v2,
     _v3_keys,
     _v4_real_exports,
+    _v5_alerts,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

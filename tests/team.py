@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 from entitlement_core.schema import TABLES
@@ -12,6 +13,53 @@ from entitlement_core.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = "2026-06-30"
+
+#: A reader process working as the app does (format with root, db, stop file and threads): checks the
+#: data version file on every "page run", reloads a snapshot when it moved, computes figures. It prints
+#: "reading" once started, and one JSON line per thread (loads, errors, versions, counts) once
+#: ``stop`` exists.
+READER = textwrap.dedent(
+    """
+    import datetime as dt, json, sys, threading, time, traceback
+    sys.path.insert(0, {root!r})
+    from pathlib import Path
+    from entitlement_core.settings import Thresholds
+    from entitlement_core.staging import load_tables
+    from entitlement_core.store import Store
+    from entitlement_core.usage.utilization import utilization
+
+    path, stop = {db!r}, Path({stop!r})
+    as_of = dt.datetime(2026, 6, 30, 23, 59, tzinfo=dt.UTC)
+    results = []
+
+    def page_runs():
+        store = Store(path, wait=60)
+        last, loads, errors, versions, counts = None, 0, [], [], []
+        while not stop.exists():
+            try:
+                stamp = store.stamp()
+                if stamp != last:
+                    with store.reading() as snap:
+                        tables = load_tables(snap).collect_all()
+                    util = utilization(tables, as_of=as_of, thresholds=Thresholds()).collect()
+                    last, loads = stamp, loads + 1
+                    versions.append(int(stamp.split()[0]))
+                    counts.append(util.height)
+                store.import_history()
+            except BaseException as exc:
+                errors.append("".join(traceback.format_exception(exc))[-800:])
+            time.sleep(0.02)
+        results.append(dict(loads=loads, errors=errors, versions=versions, counts=counts))
+
+    threads = [threading.Thread(target=page_runs) for _ in range({threads})]
+    for t in threads:
+        t.start()
+    print("reading", flush=True)
+    for t in threads:
+        t.join()
+    print(json.dumps(results))
+    """
+)
 
 
 def cli(db: Path, *args: str, timeout: float = 180, check: bool = False) -> subprocess.CompletedProcess[str]:

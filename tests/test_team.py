@@ -23,50 +23,7 @@ from pathlib import Path
 import pytest
 
 from entitlement_core.store import Store
-from tests.team import ROOT, TODAY, cli, write_import
-
-READER = textwrap.dedent(
-    """
-    import datetime as dt, json, sys, threading, time, traceback
-    sys.path.insert(0, {root!r})
-    from pathlib import Path
-    from entitlement_core.settings import Thresholds
-    from entitlement_core.staging import load_tables
-    from entitlement_core.store import Store
-    from entitlement_core.usage.utilization import utilization
-
-    path, stop = {db!r}, Path({stop!r})
-    as_of = dt.datetime(2026, 6, 30, 23, 59, tzinfo=dt.UTC)
-    results = []
-
-    def page_runs():
-        store = Store(path, wait=60)
-        last, loads, errors, versions, counts = None, 0, [], [], []
-        while not stop.exists():
-            try:
-                stamp = store.stamp()
-                if stamp != last:
-                    with store.reading() as snap:
-                        tables = load_tables(snap).collect_all()
-                    util = utilization(tables, as_of=as_of, thresholds=Thresholds()).collect()
-                    last, loads = stamp, loads + 1
-                    versions.append(int(stamp.split()[0]))
-                    counts.append(util.height)
-                store.import_history()
-            except BaseException as exc:
-                errors.append("".join(traceback.format_exception(exc))[-800:])
-            time.sleep(0.02)
-        results.append(dict(loads=loads, errors=errors, versions=versions, counts=counts))
-
-    threads = [threading.Thread(target=page_runs) for _ in range({threads})]
-    for t in threads:
-        t.start()
-    print("reading", flush=True)
-    for t in threads:
-        t.join()
-    print(json.dumps(results))
-    """
-)
+from tests.team import READER, ROOT, TODAY, cli, write_import
 
 
 @pytest.fixture(scope="module")

@@ -27,6 +27,7 @@ from .records import (
     check_overflow,
     entitlement_position,
     existing_or_conflict,
+    latest_recorded,
     local_day,
     new_id,
     one,
@@ -161,7 +162,10 @@ def _record_case(
     done = existing_or_conflict(store, "cases", row)
     if done:
         return done
-    position = entitlement_position(store, entry.entitlement_id, as_of=max(at, entry.created_at))
+    # Judged with everything already recorded on it counted, whatever moments the forms carry: a
+    # writer that waited behind another one sees the case that writer just recorded.
+    as_of = max(at, entry.created_at, latest_recorded(store, entry.entitlement_id) or at)
+    position = entitlement_position(store, entry.entitlement_id, as_of=as_of)
     adds = 1.0 if ent["usage_type"] == "cases" and ent["consume_on"] != "closed" else 0.0
     warnings = check_overflow(
         position, adds=adds, day=local_day(entry.created_at, position["timezone"]), confirm=confirm
@@ -209,7 +213,8 @@ def _record_time_entry(
         ent = one(store, "entitlements", case["entitlement_id"])
         if ent is not None and ent["usage_type"] == "hours":
             moment = dt.datetime.combine(entry.entry_date, dt.time.max, tzinfo=dt.UTC)
-            position = entitlement_position(store, ent["entitlement_id"], as_of=max(at, moment))
+            latest = latest_recorded(store, ent["entitlement_id"]) or at
+            position = entitlement_position(store, ent["entitlement_id"], as_of=max(at, moment, latest))
             warnings = check_overflow(
                 position, adds=entry.minutes / 60.0, day=entry.entry_date, confirm=confirm
             )

@@ -28,6 +28,7 @@ __all__ = [
     "entitlement_position",
     "entitlement_tables",
     "existing_or_conflict",
+    "latest_recorded",
     "local_day",
     "new_id",
     "one",
@@ -191,6 +192,18 @@ def entitlement_position(
     tables = entitlement_tables(store, entitlement_id)
     util = utilization(tables, as_of=as_of, thresholds=thresholds or Thresholds()).collect()
     return util.row(0, named=True)
+
+
+def latest_recorded(store: Store, entitlement_id: str) -> dt.datetime | None:
+    """The latest moment anything recorded on an entitlement consumes at (cases created or closed,
+    the end of time entries' days), or None: an overflow check counts everything up to there."""
+    value = store.query(
+        "SELECT greatest(max(c.created_at), max(c.closed_at), "
+        "max(CAST(t.entry_date + INTERVAL 1 DAY AS TIMESTAMPTZ))) "
+        "FROM cases c LEFT JOIN time_entries t USING (case_id) WHERE c.entitlement_id = ?",
+        [entitlement_id],
+    ).item()
+    return value
 
 
 def local_day(moment: dt.datetime, zone: str | None) -> dt.date:

@@ -215,6 +215,19 @@ def test_overflow_policy_on_a_new_case(
     assert row.row(0) == ("A1", False)
 
 
+def test_a_writer_whose_form_carries_an_earlier_moment_still_sees_the_last_case(store: Store) -> None:
+    """Two sessions send the last case of a 'block' entitlement; the one whose form was sent first
+    gets the write lock second: the case already recorded counts, whatever moments the forms carry."""
+    _seed(store, cap=2, overflow="block", cases=1)
+    first_sent = AT - dt.timedelta(seconds=1)
+    admin.record_case(store, {"entitlement_id": "E1", "created_at": AT}, actor=ACTOR, at=AT)
+    with pytest.raises(admin.OverflowBlocked):
+        admin.record_case(
+            store, {"entitlement_id": "E1", "created_at": first_sent}, actor=ACTOR, at=first_sent
+        )
+    assert _count(store, "cases") == 2
+
+
 def test_blocked_message_is_clear(store: Store) -> None:
     _seed(store, cap=2, overflow="block", cases=2)
     with pytest.raises(admin.OverflowBlocked, match=r"no allotment left \(2 of 2 cases used\).*'block'"):

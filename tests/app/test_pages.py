@@ -16,6 +16,7 @@ PAGES = [
     "pages/overview.py",
     "pages/utilization.py",
     "pages/sla.py",
+    "pages/alerts.py",
     "pages/upsell.py",
     "pages/renewals.py",
     "pages/revenue.py",

@@ -50,6 +50,7 @@ PAGES = [
     ("utilization", "utilization"),
     ("renewals", "renewals"),
     ("sla", "sla"),
+    ("alerts", "alerts"),
     ("revenue", "revenue"),
     ("upsell", "upsell"),
     ("account", "account?q=Software"),
