@@ -46,6 +46,8 @@ _UTC = pl.Datetime("us", "UTC")
 #: Up to this many calendars, ids map to codes by one vectorised comparison each.
 _COMPARE_IDS = 16
 _WEEK_MINUTES = 7 * 24 * 60
+#: Keys looked up per block (working arrays of 2 MiB each).
+_BLOCK = 1 << 18
 #: The last day a target is sought on (a month past schema.LATEST_DATE).
 _LAST_TARGET_DAY = dt.date(2200, 1, 31)
 
@@ -249,10 +251,25 @@ class BusinessCalendars:
         return keys
 
     def _totals(self, keys: np.ndarray) -> np.ndarray:
-        """Business microseconds before each key, counted from the start of the key space."""
+        """Business microseconds before each key, counted from the start of the key space.
+
+        Large inputs go through in blocks of :data:`_BLOCK` keys, so the
+        working arrays stay in the processor's cache instead of being
+        allocated (and faulted in) at full length for every step.
+        """
+        if len(keys) <= _BLOCK:
+            return self._totals_block(keys, np.empty_like(keys), np.empty(len(keys), dtype=bool))
+        out = np.empty_like(keys)
+        scratch, moved = np.empty(_BLOCK, dtype=np.int64), np.empty(_BLOCK, dtype=bool)
+        for lo in range(0, len(keys), _BLOCK):
+            part = keys[lo : lo + _BLOCK]
+            n = len(part)
+            out[lo : lo + n] = self._totals_block(part, scratch[:n], moved[:n])
+        return out
+
+    def _totals_block(self, keys: np.ndarray, scratch: np.ndarray, moved: np.ndarray) -> np.ndarray:
         a = self._arrays()
-        scratch = np.empty_like(keys)
-        i = a["starts"].search(keys, scratch)  # the last interval opening at or before the key
+        i = a["starts"].search(keys, scratch, moved)  # the last interval opening at or before the key
         out = np.take(a["end"], i, mode="clip")
         np.minimum(out, keys, out=out)
         out += np.take(a["before_minus_start"], i, mode="clip", out=scratch)

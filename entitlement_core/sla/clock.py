@@ -48,6 +48,8 @@ __all__ = ["PAUSE_COLUMNS", "Clock", "stopped_clock"]
 _UTC = pl.Datetime("us", "UTC")
 #: Columns of the ``pauses`` frame :func:`stopped_clock` takes.
 PAUSE_COLUMNS = ("row", "paused_from", "paused_to")
+#: Pauses measured per block (whole rows).
+_BLOCK = 1 << 18
 #: An open-ended pause ends here (later than any supported moment).
 _FOREVER = np.iinfo(np.int64).max // 2
 
@@ -125,11 +127,41 @@ def _measure_pauses(
     n_us: np.ndarray | None,
     pauses: pl.DataFrame,
 ) -> _Paused:
-    """The pauses' business time per row (see the module docstring), vectorised over the pauses."""
+    """The pauses' business time per row (see the module docstring), vectorised over the pauses.
+
+    Large inputs go through in blocks of whole rows (about :data:`_BLOCK` pauses each), so the
+    working arrays stay small; each block is vectorised.
+    """
     n = len(s)
     row, p, q = _pause_arrays(pauses)
-    u_r = u[row]
     covered = np.zeros(n, dtype=bool)
+    paused = np.zeros(n, dtype=np.int64)
+    before_target = np.zeros(n, dtype=np.int64) if n_us is not None else None
+    # Block edges on row boundaries: each block holds every pause of its rows.
+    edges = np.unique(np.searchsorted(row, row[np.arange(0, len(row), _BLOCK)], side="left"))
+    row_offset = calendars._arrays()["offset"][code]
+    for lo, hi in zip(edges, [*edges[1:], len(row)], strict=True):
+        _block(calendars, s, u, s_totals, n_us, row_offset, row[lo:hi], p[lo:hi], q[lo:hi],
+               covered, paused, before_target)  # fmt: skip
+    return _Paused(paused, before_target, covered)
+
+
+def _block(
+    calendars: BusinessCalendars,
+    s: np.ndarray,
+    u: np.ndarray,
+    s_totals: np.ndarray,
+    n_us: np.ndarray | None,
+    row_offset: np.ndarray,
+    row: np.ndarray,
+    p: np.ndarray,
+    q: np.ndarray,
+    covered: np.ndarray,
+    paused: np.ndarray,
+    before_target: np.ndarray | None,
+) -> None:
+    """One block of whole rows' pauses, added into ``covered``, ``paused`` and ``before_target``."""
+    u_r = u[row]
     np.put(covered, row[(p <= u_r) & (q > u_r)], True)
     # Clipped to [s, u]; a pause outside becomes empty (no business time), kept in place so the order
     # holds, unless many are empty (an instance's case pauses after its completion): then dropped.
@@ -146,32 +178,35 @@ def _measure_pauses(
         row, p, q = _merged(row, p, q)
         same = row[1:] == row[:-1]
     if not len(row):
-        return _Paused(np.zeros(n, dtype=np.int64), None, covered)
-    offset = calendars._arrays()["offset"][code[row]]
+        return
+    offset = row_offset[row]
     p += offset
     q += offset
     tp = calendars._totals(p)
     d = calendars._totals(q)
     d -= tp
-    paused = np.rint(np.bincount(row, weights=d, minlength=n)).astype(np.int64)
-    if n_us is None:
-        return _Paused(paused, None, covered)
-    # The running clock at each pause's start: T(p) - T(s) - the row's paused time before it. The
-    # global running sum of d, less its value at the row's first pause (it never decreases, so a
-    # running maximum carries that value along the row).
-    before = np.cumsum(d)
-    before -= d
+    first_row = int(row[0])
+    local = row - first_row
+    span = slice(first_row, int(row[-1]) + 1)
+    # Per-row sums (float64 holds these microsecond counts exactly: far below 2**53).
+    paused[span] += np.bincount(local, weights=d).astype(np.int64)
+    if n_us is None or before_target is None:
+        return
     first = np.empty(len(row), dtype=bool)
     first[0] = True
     np.logical_not(same, out=first[1:])
+    # The running clock at each pause's start: T(p) - T(s) - the row's paused time before it. The
+    # block's running sum of d, less its value at the row's first pause (it never decreases, so a
+    # running maximum carries that value along the row).
+    before = np.cumsum(d)
+    before -= d
     at_first = np.where(first, before, 0)
     np.maximum.accumulate(at_first, out=at_first)
     before -= at_first
     tp -= s_totals[row]
     tp -= before
-    counts = tp < n_us[row]
-    before_target = np.rint(np.bincount(row, weights=np.where(counts, d, 0), minlength=n)).astype(np.int64)
-    return _Paused(paused, before_target, covered)
+    moved = np.where(tp < n_us[row], d, 0)
+    before_target[span] += np.bincount(local, weights=moved).astype(np.int64)
 
 
 def stopped_clock(
