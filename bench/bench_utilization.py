@@ -52,10 +52,10 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from entitlement_core.demo import build_demo
+from entitlement_core.reports import run_report
 from entitlement_core.settings import Settings
 from entitlement_core.staging import load_tables
 from entitlement_core.store import Store
-from entitlement_core.usage.reports import REPORTS
 
 #: As-of moment of the synthetic data (terms 2025 and 2026).
 AS_OF = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
@@ -364,7 +364,7 @@ def ours(store: Store, as_of: dt.datetime) -> tuple[float, float, pl.DataFrame]:
     with store.reading() as snap:  # one read-only snapshot, as the command line reads
         tables = load_tables(snap)
         loaded = time.perf_counter()
-        report = REPORTS["utilization"](tables, as_of=as_of, settings=SETTINGS)
+        report = run_report("utilization", tables, as_of=as_of, settings=SETTINGS)
     return loaded - start, time.perf_counter() - loaded, report
 
 

@@ -2,14 +2,17 @@
 
 The public surface is listed in ``__all__``; everything else is internal.
 Analytics are pure functions of :class:`Tables` (typed Polars LazyFrames) and
-an ``as_of`` moment; the store and the importers sit at the edges.
+an ``as_of`` value; the store and the importers sit at the edges.
+
+The names below are imported on first use, so that importing a Polars-only
+part of the core (:mod:`entitlement_core.kernels`, run by an engine's
+workers) does not load the database or the validation models.
 """
 
-from .problems import Problem, ProblemsError
-from .schema import TABLES
-from .settings import Settings, Thresholds, load_settings
-from .staging import Tables, load_tables
-from .store import DEFAULT_DB_PATH, SCHEMA_VERSION, Store, StoreBusy, StoreError, open_store
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
 
 __all__ = [
     "DEFAULT_DB_PATH",
@@ -27,3 +30,30 @@ __all__ = [
     "load_tables",
     "open_store",
 ]
+
+_WHERE = {
+    "DEFAULT_DB_PATH": "store",
+    "SCHEMA_VERSION": "store",
+    "Store": "store",
+    "StoreBusy": "store",
+    "StoreError": "store",
+    "open_store": "store",
+    "TABLES": "schema",
+    "Problem": "problems",
+    "ProblemsError": "problems",
+    "Settings": "settings",
+    "Thresholds": "settings",
+    "load_settings": "settings",
+    "Tables": "staging",
+    "load_tables": "staging",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

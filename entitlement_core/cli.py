@@ -19,43 +19,29 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .asof import AS_OF_RANGE, AsOf, parse_as_of_text
 from .cli_runtime import Progress, Stop, failure
 from .settings import load_settings
 from .store import Store
 
 __all__ = ["AS_OF_RANGE", "DEMO_TODAY_RANGE", "main", "parse_as_of"]
 
-#: Moments an as-of may name: the analytics look a few years around it, inside what dates can hold.
-AS_OF_RANGE = (dt.date(1900, 1, 1), dt.date(9000, 12, 31))
 #: Days the demo's "today" may be (its terms reach years around it).
 DEMO_TODAY_RANGE = AS_OF_RANGE
 
 
-def parse_as_of(text: str | None, *, now: dt.datetime | None = None) -> dt.datetime:
-    """The as-of moment: an ISO timestamp (UTC unless it names an offset), or a date
-    meaning the end of that day in UTC; default now.
+def parse_as_of(text: str | None, *, now: dt.datetime | None = None) -> AsOf:
+    """The as-of value of ``--as-of`` (:func:`~entitlement_core.asof.parse_as_of_text`); none: now.
 
-    >>> parse_as_of("2026-06-01").isoformat()
-    '2026-06-01T23:59:59.999999+00:00'
+    >>> parse_as_of("2026-06-01")
+    AsOf(moment=None, day=datetime.date(2026, 6, 1))
     """
     if text is None:
-        return now or dt.datetime.now(dt.UTC)
-    text = text.strip()
+        return AsOf.at(now or dt.datetime.now(dt.UTC))
     try:
-        if len(text) == 10:
-            day = dt.date.fromisoformat(text)
-            moment = dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
-        else:
-            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-            moment = moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
-    except (ValueError, OverflowError):
-        raise argparse.ArgumentTypeError(
-            f"--as-of {text!r} is not a date (YYYY-MM-DD) or ISO 8601 timestamp"
-        ) from None
-    low, high = AS_OF_RANGE
-    if not low <= moment.date() <= high:
-        raise argparse.ArgumentTypeError(f"--as-of {text!r} is outside {low} to {high}")
-    return moment
+        return parse_as_of_text(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--as-of {exc}") from None
 
 
 def _demo_today(text: str) -> dt.date:
@@ -177,7 +163,7 @@ def _cmd_validate(args: argparse.Namespace, store: Store) -> int:
 
 
 def _cmd_renew(args: argparse.Namespace, store: Store) -> int:
-    from .renewal import apply_renewals, plan_renewals
+    from .renewals import apply_renewals, plan_renewals
     from .staging import load_tables
 
     with store.reading() as snap:
@@ -312,7 +298,8 @@ def _parser() -> argparse.ArgumentParser:
         type=parse_as_of,
         default=None,
         metavar="TIMESTAMP",
-        help="as-of moment (ISO 8601; a date means the end of that day, UTC; default now)",
+        help="as-of moment: an ISO 8601 timestamp (one moment, UTC unless it names an offset), or a date "
+        "(the end of that day in each entitlement's time zone); default now",
     )
     rep.add_argument("--out", metavar="FILE", help="output file, or - for standard output (default -)")
     rep.add_argument("--format", choices=["csv", "parquet", "json"], default="csv")
@@ -334,7 +321,11 @@ def _parser() -> argparse.ArgumentParser:
         help="renew terms ending within DAYS",
     )
     ren.add_argument(
-        "--as-of", type=parse_as_of, default=None, metavar="TIMESTAMP", help="as-of moment (default now)"
+        "--as-of",
+        type=parse_as_of,
+        default=None,
+        metavar="TIMESTAMP",
+        help="as-of moment or date (as for report; default now)",
     )
     ren.add_argument("--dry-run", action="store_true", help="print what would be done; change nothing")
 

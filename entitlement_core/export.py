@@ -11,7 +11,8 @@ CSV (DOMAIN.md "Command line": numbers plain, timestamps ISO 8601 UTC):
 - text cells a spreadsheet would run as a formula (starting with ``= + - @``,
   their full-width forms, tab, carriage return or line feed) get a leading
   apostrophe, so ``=HYPERLINK(...)`` shows as text. Only text is touched.
-- lists and structs as JSON text, durations as ISO 8601 (``PT1H30M``).
+- lists and structs as JSON text, durations as ISO 8601 (``PT1H30M``);
+  exact decimals (money) as plain numbers.
 
 Parquet keeps every type; JSON is an array of records with timestamps as in CSV.
 """
@@ -69,17 +70,18 @@ def excel_safe(frame: pl.DataFrame) -> pl.DataFrame:
             exprs.append(_iso_utc(col, dtype).alias(name))
         elif isinstance(dtype, pl.Duration):
             exprs.append(col.dt.to_string("iso").alias(name))
+        elif isinstance(dtype, pl.Decimal):
+            # Exact amounts as plain numbers (``150``, ``149.99``), not padded to their scale.
+            exprs.append(col.cast(pl.Float64).alias(name))
         if text is not None:
             exprs.append(pl.when(text.str.contains(_FORMULA)).then("'" + text).otherwise(text).alias(name))
     return frame.with_columns(exprs) if exprs else frame
 
 
 def _json_ready(frame: pl.DataFrame) -> pl.DataFrame:
-    exprs = [
-        _iso_utc(pl.col(name), dtype).alias(name)
-        for name, dtype in frame.schema.items()
-        if isinstance(dtype, pl.Datetime)
-    ]
+    schema = frame.schema.items()
+    exprs = [_iso_utc(pl.col(n), t).alias(n) for n, t in schema if isinstance(t, pl.Datetime)]
+    exprs += [pl.col(name).cast(pl.Float64) for name, dtype in schema if isinstance(dtype, pl.Decimal)]
     return frame.with_columns(exprs) if exprs else frame
 
 

@@ -29,14 +29,17 @@ __all__ = [
     "table_spec",
 ]
 
-LogicalType = Literal["text", "int", "float", "bool", "date", "timestamp", "hhmm"]
+LogicalType = Literal["text", "int", "float", "decimal", "bool", "date", "timestamp", "hhmm"]
 
 #: How each logical type is stored. Timestamps are UTC instants; ``hhmm`` is a
-#: local wall-clock time of a weekly schedule, ``HH:MM`` with ``24:00`` allowed.
+#: local wall-clock time of a weekly schedule, ``HH:MM`` with ``24:00`` allowed;
+#: ``decimal`` is an exact number (money, and grant and metered quantities, which
+#: may be money) with 6 decimals, below 10^12.
 DUCKDB_TYPES: dict[str, str] = {
     "text": "VARCHAR",
     "int": "BIGINT",
     "float": "DOUBLE",
+    "decimal": "DECIMAL(18,6)",
     "bool": "BOOLEAN",
     "date": "DATE",
     "timestamp": "TIMESTAMPTZ",
@@ -98,7 +101,7 @@ class TableSpec:
 
 
 def _c(name: str, type: LogicalType = "text", **kw: object) -> ColumnSpec:
-    if type == "float":
+    if type in ("float", "decimal"):
         kw.setdefault("limit", QUANTITY_LIMIT)
     return ColumnSpec(name, type, **kw)  # type: ignore[arg-type]
 
@@ -178,8 +181,8 @@ _SPECS: tuple[TableSpec, ...] = (
             _c("plan", required=True),
             _c("usage_type", required=True, choices=USAGE_TYPES),
             _c("cap", "float", minimum=0),
-            _c("annual_price", "float", minimum=0),
-            _c("overage_rate", "float", minimum=0),
+            _c("annual_price", "decimal", minimum=0),
+            _c("overage_rate", "decimal", minimum=0),
             _c("rollover_pct", "float", minimum=0),
             _c("rollover_max", "float", minimum=0),
             _c("near_limit_pct", "float", minimum=0),
@@ -357,12 +360,12 @@ _SPECS: tuple[TableSpec, ...] = (
             _c("grant_id", required=True),
             _c("entitlement_id", required=True),
             _c("resource", required=True),
-            _c("quantity", "float", required=True, minimum=0),
+            _c("quantity", "decimal", required=True, minimum=0),
             _c("effective_from", "timestamp", required=True),
             _c("expires_at", "timestamp"),
             _c("kind", required=True, choices=GRANT_KINDS),
             _c("priority", "int", default=None),
-            _c("unit_rate", "float", minimum=0),
+            _c("unit_rate", "decimal", minimum=0),
             _c("source_grant_id"),
         ),
         key=("grant_id",),
@@ -382,7 +385,7 @@ _SPECS: tuple[TableSpec, ...] = (
             _c("entitlement_id"),
             _c("resource", required=True),
             _c("occurred_at", "timestamp", required=True),
-            _c("quantity", "float", required=True, minimum=0),
+            _c("quantity", "decimal", required=True, minimum=0),
         ),
         key=("event_id",),
         foreign_keys=(

@@ -29,6 +29,7 @@ POLARS_TYPES: dict[str, pl.DataType] = {
     "text": pl.String(),
     "int": pl.Int64(),
     "float": pl.Float64(),
+    "decimal": pl.Decimal(18, 6),
     "bool": pl.Boolean(),
     "date": pl.Date(),
     "timestamp": pl.Datetime("us", "UTC"),

@@ -169,15 +169,22 @@ def _v5_alerts(con: duckdb.DuckDBPyConnection) -> None:
     create_alert_tables(con)
 
 
+def _v6_money(con: duckdb.DuckDBPyConnection) -> None:
+    """Money (and grant and metered quantities) exact: DOUBLE columns become DECIMAL(18,6). DuckDB
+    changes no type under an index: a unique-index key is dropped and made again around it."""
+    _sync_tables(con)
+    for spec in (t for t in TABLES.values() if any(c.type == "decimal" for c in t.columns)):
+        con.execute(f'DROP INDEX IF EXISTS "{spec.name}_key"')
+        for col in (c for c in spec.columns if c.type == "decimal"):
+            con.execute(f'ALTER TABLE "{spec.name}" ALTER "{col.name}" TYPE {DUCKDB_TYPES["decimal"]}')
+    add_keys(con)
+
+
 #: Forward migrations: index i upgrades a database from version i to i + 1. A migration that
 #: creates a native table calls :func:`~entitlement_core.keys.add_keys` to give it its key.
 MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (
-    _v1,
-    _v2,
-    _v3_keys,
-    _v4_real_exports,
-    _v5_alerts,
-)
+    _v1, _v2, _v3_keys, _v4_real_exports, _v5_alerts, _v6_money,
+)  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from entitlement_core import app_data, charts
-from entitlement_core.usage import reconciliation, utilization, weekly_consumption
+from entitlement_core import charts, views
 from ui import common
 from ui import grants as grant_view
 from ui.markdown import md
@@ -21,12 +20,12 @@ query = st.text_input(
     icon=":material/search:",
     placeholder="Account name or ID, contact name or email, asset ID or product",
 )
-matches = app_data.search_accounts(common.tables(), query or "")
 if not query:
     st.info(
         "Type part of a name, an email address or an asset ID to find the customer.", icon=":material/search:"
     )
     st.stop()
+matches = views.search_accounts(common.tables(), query)
 if matches.is_empty():
     st.warning(f"Nothing matches “{md(query)}”. Check the spelling, or search by email or asset ID.")
     st.stop()
@@ -43,13 +42,8 @@ account_id = st.selectbox(
     format_func=label.get,
     key="account_pick",
 )
+view: views.AccountView = common.view("account", account_id=account_id)
 info = first[account_id]
-sub = app_data.account_tables(common.tables(), account_id)
-settings = common.settings()
-util = utilization(
-    sub, as_of=c.as_of, thresholds=settings.thresholds, burn_window_days=settings.burn_window_days
-).collect()
-grants = app_data.grant_balances(sub, as_of=c.as_of)
 
 st.subheader(md(info["account_name"] or account_id))
 st.caption(
@@ -57,20 +51,14 @@ st.caption(
     f"account owner {md(info['owner'] or '—')}"
 )
 
-processes = sub.entitlement_processes.select("process_id", pl.col("name").alias("process_name")).collect()
-active = (
-    util.filter(~pl.col("status").is_in(["not_started", "expired"]))
-    .join(sub.entitlements.select("entitlement_id", "process_id").collect(), on="entitlement_id", how="left")
-    .join(processes, on="process_id", how="left")
-)
-st.markdown(f"#### Eligibility on {c.as_of_date:%d %b %Y}")
-if active.is_empty():
+st.markdown(f"#### Eligibility as of {c.as_of_label}")
+if view.eligible.is_empty():
     st.error(
-        "No active entitlement: this customer is not entitled to support today. "
+        "No active entitlement: this customer is not entitled to support as of this moment. "
         "Check for a renewal or an expired term below.",
         icon=":material/gpp_bad:",
     )
-for row in active.iter_rows(named=True):
+for row in view.eligible.iter_rows(named=True):
     with st.container(border=True):
         head, remaining, sla = st.columns([3, 1, 2])
         head.markdown(
@@ -82,17 +70,31 @@ for row in active.iter_rows(named=True):
         remaining.metric(f"Remaining {row['unit']}", left)
         sla.markdown(f"SLA process  \n**{md(row['process_name'] or 'none (no milestones)')}**")
         common.banner(row)
-        grant_view.entitlement_grants(grants, row["entitlement_id"])
+        grant_view.entitlement_grants(view.grants, row["entitlement_id"])
 
-tabs = st.tabs(["Cases", "Consumption", "All entitlements", "Grants", "Salesforce reconciliation"])
+nb = view.next_breach
+if nb is not None:
+    more = view.breaches.height - 1
+    others = f" {more:,} more open case{'s' if more != 1 else ''} below, soonest first." if more > 0 else ""
+    text = (
+        f"**Next SLA breach:** case {md(nb['case_id'])}, {md(nb['milestone'])} {md(nb['breach'])} "
+        f"(target {nb['target_at']:%d %b %Y %H:%M} UTC).{others}"
+    )
+    if nb["status"] == "at_risk" or (nb["minutes_left"] is not None and nb["minutes_left"] <= 0):
+        st.warning(text, icon=":material/timer:")
+    else:
+        st.info(text, icon=":material/timer:")
+
+tabs = st.tabs(
+    ["Cases", "Next breaches", "Consumption", "All entitlements", "Grants", "Salesforce reconciliation"]
+)
 with tabs[0]:
-    cases = sub.cases.sort("created_at", descending=True).head(500).collect()
-    st.caption(f"{sub.cases.select(pl.len()).collect().item():,} cases; newest first (up to 500).")
-    if cases.is_empty():
+    st.caption(f"{view.case_count:,} cases; newest first (up to 500).")
+    if view.cases.is_empty():
         common.empty("No case recorded for this account yet.")
     else:
         common.show(
-            cases,
+            view.cases,
             [
                 "case_id",
                 "created_at",
@@ -108,7 +110,22 @@ with tabs[0]:
             config={"status": st.column_config.TextColumn("Status")},
         )
 with tabs[1]:
-    weekly = weekly_consumption(sub, as_of=c.as_of, by="entitlement").collect()
+    if view.breaches.is_empty():
+        common.empty("No open milestone: nothing can breach.")
+    else:
+        st.caption(
+            "Each open case's earliest open target; business minutes left count only open hours, and a "
+            "paused clock keeps its minutes until it resumes."
+        )
+        common.show(
+            view.breaches,
+            ["case_id", "milestone", "status", "breach", "target_at", "minutes_left", "minutes_to_target",
+             "running_milestones", "priority", "owner"],
+            key="acc_breach",
+            config={"status": common.milestone_status_config()},
+        )  # fmt: skip
+with tabs[2]:
+    weekly = view.weekly
     units = sorted(weekly["unit"].unique().to_list()) if not weekly.is_empty() else ["cases"]
     for unit in units:
         part = weekly.filter(pl.col("unit") == unit).rename({"week_start_date": "week_start"})
@@ -118,48 +135,26 @@ with tabs[1]:
             ),
             key=f"acc_w_{unit}",
         )
-with tabs[2]:
+with tabs[3]:
     common.show(
-        util.sort("end_date", descending=True),
-        [
-            "status",
-            "entitlement_id",
-            "plan",
-            "usage_type",
-            "start_date",
-            "end_date",
-            "cap",
-            "consumed",
-            "remaining",
-            "pct_used",
-            "renewal_of",
-        ],
+        view.entitlements,
+        ["status", "entitlement_id", "plan", "usage_type", "start_date", "end_date", "cap", "consumed",
+         "remaining", "pct_used", "renewal_of"],
         key="acc_ents",
         config={"renewal_of": st.column_config.TextColumn("Renewal of")},
-    )
-with tabs[3]:
-    grant_view.account_grants(grants)
+    )  # fmt: skip
 with tabs[4]:
-    rec = reconciliation(sub, as_of=c.as_of, thresholds=settings.thresholds).collect()
-    counters = util.filter(pl.col("crm_remaining_cases").is_not_null()).height
-    if counters == 0:
+    grant_view.account_grants(view.grants)
+with tabs[5]:
+    if view.counters == 0:
         st.caption("No Salesforce remaining-cases counter was imported for this account.")
-    elif rec.is_empty():
-        common.empty(f"Salesforce's remaining-cases counter agrees on all {counters} entitlement(s).")
+    elif view.reconciliation.is_empty():
+        common.empty(f"Salesforce's remaining-cases counter agrees on all {view.counters} entitlement(s).")
     else:
         st.caption("Entitlements where Salesforce's editable counter disagrees with the consumption rules.")
         common.show(
-            rec,
-            [
-                "entitlement_id",
-                "cap",
-                "consumed",
-                "remaining",
-                "crm_remaining_cases",
-                "difference",
-                "deleted_cases",
-                "out_of_term_cases",
-                "likely_cause",
-            ],
+            view.reconciliation,
+            ["entitlement_id", "cap", "consumed", "remaining", "crm_remaining_cases", "difference",
+             "deleted_cases", "out_of_term_cases", "likely_cause"],
             key="acc_rec",
-        )
+        )  # fmt: skip

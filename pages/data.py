@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from entitlement_core import admin, app_data
+from entitlement_core import admin
 from entitlement_core.problems import ProblemsError, problems_frame
 from entitlement_core.schema import TABLES
 from entitlement_core.store import StoreError
@@ -106,16 +106,12 @@ with tabs[1]:
     if not common.has_data():
         st.info(common.EMPTY_HINT, icon=":material/inbox:")
     else:
-        marts = {
-            name: common.mart(name)
-            for name in ("unmatched", "out_of_term", "overage_summary", "reconciliation")
-        }
-        summary, found = app_data.data_health(common.tables(), marts)
+        summary, found = common.view("health")
         bad = summary.filter(~pl.col("is_ok"))
         errors = bad.filter(pl.col("severity") == "error").height
         (st.error if errors else st.warning if bad.height else st.success)(
             f"{errors} check(s) with errors, {bad.height - errors} with warnings, "
-            f"{summary.height - bad.height} passing (as of {c.as_of_date})."
+            f"{summary.height - bad.height} passing (as of {c.as_of_label})."
         )
         result = (
             pl.when(pl.col("is_ok")).then(pl.lit("✓ OK")).otherwise(pl.col("severity").str.to_titlecase())

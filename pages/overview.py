@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-import polars as pl
 import streamlit as st
 
-from entitlement_core import app_data, charts
+from entitlement_core import charts, views
 from ui import common
 
 c = common.header("Overview", "Entitlement health, SLA performance and renewals at a glance.")
 common.require_data()
 
+view: views.OverviewView = common.view("overview")
 
-def figures(previous: bool) -> dict[str, float | None]:
-    as_of = c.previous_as_of if previous else c.as_of
-    # The SLA figure counts the month's milestones only: 30 days earlier, only those are measured.
-    # (Now, the whole mart is needed by the trend chart below anyway.)
-    since = {"started_from": app_data.month_start(as_of)} if previous else {}
-    return app_data.kpi_values(
-        util=common.mart("utilization", previous=previous),
-        unmatched=common.mart("unmatched", previous=previous),
-        milestones=common.mart("milestones", previous=previous, **since),
-        renewals=common.mart("renewals", previous=previous, within_days=90),
-        as_of=as_of,
-        filters=c.filters,
-    )
-
-
-tiles = app_data.kpi_tiles(figures(False), figures(True))
-for row in (tiles[:3], tiles[3:]):
+for row in (view.tiles[:3], view.tiles[3:]):
     cols = st.columns(len(row))
     for col, kpi in zip(cols, row, strict=True):
         col.metric(
@@ -41,42 +25,24 @@ for row in (tiles[:3], tiles[3:]):
             delta_description="vs 30 days earlier" if kpi.delta else None,
         )
 
-util = c.filters.apply(common.mart("utilization"))
 left, right = st.columns(2)
 with left:
-    common.plotly(charts.utilization_histogram(util), key="util_hist")
+    common.plotly(charts.utilization_histogram(view.utilization), key="util_hist")
 with right:
-    milestones = common.mart("milestones")
-    if milestones is None:
-        common.unavailable("SLA compliance")
-    else:
-        trend = app_data.weekly_compliance(milestones, as_of=c.as_of, filters=c.filters, weeks=26)
-        common.plotly(
-            charts.compliance_trend_chart(trend, title="SLA compliance per week (26 weeks)"), key="sla_trend"
-        )
+    common.plotly(
+        charts.compliance_trend_chart(view.trend, title="SLA compliance per week (26 weeks)"), key="sla_trend"
+    )
 
 st.subheader("Needs attention")
-attention = (
-    util.filter(pl.col("status").is_in(["over_cap", "exhausted", "near_limit"]))
-    .sort(["pct_used", "remaining"], descending=[True, False], nulls_last=True)
-    .head(10)
-)
-if attention.is_empty():
+if view.attention.is_empty():
     common.empty("No active entitlement is near its limit.")
 else:
-    common.show(
-        attention,
-        [
-            "status",
-            "account_name",
-            "entitlement_id",
-            "plan",
-            "owner",
-            "pct_used",
-            "remaining",
-            "projected_exhaustion_date",
-            "banner",
-        ],
-        key="attention",
+    counts = view.attention_counts
+    st.caption(
+        "Worst first: over cap, exhausted, then near limit; the most over first. "
+        + " · ".join(
+            f"{counts.get(s, 0):,} {charts.status_label(s).lower()}" for s in views.overview.ATTENTION
+        )
     )
+    common.show(view.attention, list(views.ATTENTION_COLUMNS), key="attention")
     st.page_link("pages/utilization.py", label="See every entitlement", icon=":material/arrow_forward:")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from entitlement_core import app_data, charts, export
+from entitlement_core import charts, export, views
 from ui import common
 
 ACCOUNT_COLUMNS = ["account_name", "account_id", "owner", "tier", "region", "months", "first_month",
@@ -23,37 +23,29 @@ c = common.header(
 )
 common.require_data()
 
-account_filters, entitlement_params = app_data.split_filters(c.filters)
-revenue = common.mart("overage_revenue", **entitlement_params)
-grants = common.mart("grant_balances")
-if revenue is None or grants is None:
-    common.unavailable("Usage management (grants and overage revenue)")
-    st.stop()
-revenue = account_filters.apply(revenue).drop("plan", "usage_type")
-grants = c.filters.apply(grants)
-commitments = app_data.commitment_balances(grants)
+view: views.RevenueView = common.view("revenue")
+revenue, grants, commitments = view.revenue, view.grants, view.commitments
 
-priced = revenue.filter(pl.col("overage_amount") > 0)
 cols = st.columns(4)
 cols[0].metric(
     "Overage revenue",
-    f"{revenue['overage_amount'].sum():,.0f}",
+    f"{view.total:,.0f}",
     help="Consumption beyond every grant (anchor, packs, rollovers, commitments) times the plan's "
     "overage rate, all terms up to the as-of date.",
     border=True,
 )
-cols[1].metric("Accounts with priced overage", f"{priced['account_id'].n_unique():,}", border=True)
+cols[1].metric("Accounts with priced overage", f"{view.priced_accounts:,}", border=True)
 cols[2].metric(
     "Commitments remaining",
     f"{commitments['remaining_amount'].sum():,.0f}",
     help=f"{commitments.height} commitment(s); {commitments['drawn_amount'].sum():,.0f} drawn so far.",
     border=True,
 )
-active_topups = grants.filter(pl.col("kind").is_in(["pack", "rollover"]) & (pl.col("state") == "active"))
+topups = view.active_topups
 cols[3].metric(
     "Active packs and rollovers",
-    f"{active_topups.height:,}",
-    help=f"{active_topups['balance'].sum():,.1f} units left on them.",
+    f"{topups.height:,}",
+    help=f"{topups['balance'].sum():,.1f} units left on them.",
     border=True,
 )
 
@@ -61,10 +53,9 @@ st.subheader("Overage revenue")
 groups = {"Account owner": "owner", "Account": "account_name", "Tier": "tier"}
 by = st.segmented_control("Stack by", list(groups), default="Account owner", key="rev_by") or "Account owner"
 common.plotly(charts.overage_revenue_chart(revenue, by=groups[by], label=by), key="rev_chart")
-unpriced = revenue.filter(pl.col("overage_rate").is_null())
-if unpriced.height:
+if view.unpriced:
     st.caption(
-        f":material/info: {unpriced.height} account-month(s) have overage on a plan without an overage "
+        f":material/info: {view.unpriced} account-month(s) have overage on a plan without an overage "
         "rate (e.g. metered API calls on Enterprise): listed with their units and no amount."
     )
 if revenue.is_empty():
@@ -73,13 +64,13 @@ else:
     per_account, per_owner, per_month = st.tabs(["Per account", "Per owner", "Per account and month"])
     with per_account:
         common.show(
-            app_data.overage_totals(revenue, ["account_id", "account_name", "owner", "tier", "region"]),
+            view.per_account,
             ACCOUNT_COLUMNS,
             key="rev_accounts",
             height=360,
         )
     with per_owner:
-        common.show(app_data.overage_totals(revenue, ["owner"]), key="rev_owners", height=360)
+        common.show(view.per_owner, key="rev_owners", height=360)
     with per_month:
         rows = revenue.sort(["month", "overage_amount"], descending=[True, True])
         common.show(
@@ -111,7 +102,7 @@ else:
     )
 
 st.subheader("Grant balances and breakage")
-breakage = app_data.breakage_totals(grants)
+breakage = view.breakage
 if breakage.is_empty():
     common.empty("No grant among the selected entitlements.")
     st.stop()

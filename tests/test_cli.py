@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from entitlement_core.asof import AsOf
 from entitlement_core.cli import main, parse_as_of
 from entitlement_core.store import Store
 from tests.ingest.test_native import BASE
@@ -19,13 +20,14 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("2026-06-01", dt.datetime(2026, 6, 1, 23, 59, 59, 999999, tzinfo=dt.UTC)),
-        ("2026-06-01T00:00:00Z", dt.datetime(2026, 6, 1, tzinfo=dt.UTC)),
-        ("2026-06-01T02:00:00+02:00", dt.datetime(2026, 6, 1, tzinfo=dt.UTC)),
-        ("2026-06-01T09:00", dt.datetime(2026, 6, 1, 9, tzinfo=dt.UTC)),
+        # A date is the end of that day in each entitlement's own zone; a timestamp one moment for all.
+        ("2026-06-01", AsOf.on(dt.date(2026, 6, 1))),
+        ("2026-06-01T00:00:00Z", AsOf.at(dt.datetime(2026, 6, 1, tzinfo=dt.UTC))),
+        ("2026-06-01T02:00:00+02:00", AsOf.at(dt.datetime(2026, 6, 1, tzinfo=dt.UTC))),
+        ("2026-06-01T09:00", AsOf.at(dt.datetime(2026, 6, 1, 9, tzinfo=dt.UTC))),
     ],
 )
-def test_parse_as_of(text: str, expected: dt.datetime) -> None:
+def test_parse_as_of(text: str, expected: AsOf) -> None:
     assert parse_as_of(text) == expected
 
 

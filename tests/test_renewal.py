@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from entitlement_core.cli import main
-from entitlement_core.renewal import apply_renewals, plan_renewals
+from entitlement_core.renewals import apply_renewals, plan_renewals
 from entitlement_core.staging import load_tables
 from entitlement_core.store import Store
 
@@ -162,7 +162,7 @@ def test_explicit_anchors_of_other_resources_carry_over(store: Store) -> None:
 
 
 def test_a_plan_applied_meanwhile_by_another_run_is_left_out(store: Store) -> None:
-    from entitlement_core.renewal import RenewalConflict
+    from entitlement_core.renewals import RenewalConflict
 
     seed(store, [ent("E1", "2026-01-01", "2026-12-31"), ent("E2", "2026-01-01", "2026-12-15")])
     plan = plan_renewals(load_tables(store), as_of=at("2026-12-01"), due_within_days=90)

@@ -11,12 +11,20 @@ app runs.
 Caching:
 
 - the store is a resource (a handle on the database file, not a connection);
-- tables and marts are cached as resources keyed by the database file, its
-  data stamp (a new import or admin change, here or in another process,
-  changes it, so the next run computes afresh), the mart and its as-of
-  moment. They are immutable Polars frames, so sharing one object between
-  sessions is safe and avoids the copy ``st.cache_data`` makes on every read
-  of a large frame.
+- tables, the intermediate layer (:class:`~entitlement_core.basis.Basis`:
+  one per as-of value, computing each result once) and the pages' view
+  models are cached as resources keyed by the database file, its data stamp
+  (a new import or admin change, here or in another process, changes it, so
+  the next run computes afresh) and the as-of value; view models also by the
+  filters and the page's own choices. So a page switch with the same filters
+  computes nothing again. They are immutable, so sharing one object between
+  sessions is safe and avoids the copy ``st.cache_data`` makes on every read.
+
+As of: the sidebar's date is empty by default, meaning **now**: the moment
+the session started (or last pressed "Update"), shown in the sidebar and
+kept while pages are switched. A date means the end of that day in each
+entitlement's own time zone (DOMAIN.md "Consumption rules" 6); it lives in
+the URL (``?as_of=2026-06-30``), so a dated view can be shared by link.
 """
 
 from __future__ import annotations
@@ -31,8 +39,10 @@ from typing import Any, NoReturn, TypeVar
 import polars as pl
 import streamlit as st
 
-from entitlement_core import app_data
-from entitlement_core.app_data import Filters
+from entitlement_core import views
+from entitlement_core.asof import AsOf
+from entitlement_core.basis import Basis
+from entitlement_core.filters import Filters, filter_options
 from entitlement_core.settings import Settings
 from entitlement_core.staging import Tables, load_tables
 from entitlement_core.store import Store, StoreError
@@ -67,19 +77,30 @@ class Database:
 
 @dataclass(frozen=True)
 class Context:
-    """What every page works with: the as-of moment, the filters and the data version."""
+    """What every page works with: the as-of value, the filters and the data version."""
 
-    as_of_date: dt.date
-    as_of: dt.datetime
+    as_of: AsOf
     filters: Filters
     version: int
     path: str
+    #: True when the as-of value is the session's "now" (no date chosen).
+    is_now: bool = False
     #: The data stamp the caches key on (:meth:`Store.stamp <entitlement_core.store.Store.stamp>`).
     stamp: str = ""
 
     @property
-    def previous_as_of(self) -> dt.datetime:
-        return self.as_of - dt.timedelta(days=30)
+    def previous_as_of(self) -> AsOf:
+        """The same kind of as-of value 30 days earlier (the overview's comparison)."""
+        return self.as_of.shifted(-30)
+
+    @property
+    def as_of_date(self) -> dt.date:
+        """The as-of date (a moment's UTC date): for file names and default dates."""
+        return self.as_of.utc_date
+
+    @property
+    def as_of_label(self) -> str:
+        return f"now ({self.as_of.label})" if self.is_now else self.as_of.label
 
 
 def settings() -> Settings:
@@ -159,9 +180,10 @@ def ensure_database() -> None:
 
 
 def invalidate() -> None:
-    """Drop cached tables and marts (after an import or admin change in this process)."""
+    """Drop cached tables, intermediate results and views (after an import or admin change here)."""
     _tables.clear()
-    _mart.clear()
+    _basis.clear()
+    _view.clear()
     _options.clear()
 
 
@@ -177,63 +199,118 @@ def tables(c: Context | None = None) -> Tables:
     return guarded(lambda: _tables(c.path, c.stamp))
 
 
-@st.cache_resource(max_entries=40, show_spinner="Computing figures…")
-def _mart(
-    path: str,
-    stamp: str,
-    name: str,
-    as_of: dt.datetime,
-    params: tuple[tuple[str, Any], ...],
-    settings_key: str,
-) -> pl.DataFrame | None:
-    try:
-        return app_data.build_mart(
-            name, _tables(path, stamp), as_of=as_of, settings=settings(), **dict(params)
-        )
-    except NotImplementedError:
-        return None
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _basis(path: str, stamp: str, as_of: AsOf, settings_key: str) -> Basis:
+    return Basis(_tables(path, stamp), as_of=as_of, settings=settings())
 
 
-def mart(name: str, *, previous: bool = False, **params: Any) -> pl.DataFrame | None:
-    """A mart as of the sidebar's moment (or 30 days earlier); None when not available."""
-    c = ctx()
+def basis(c: Context | None = None, *, previous: bool = False) -> Basis:
+    """The intermediate layer of the page's data and as-of value (or 30 days earlier), shared and cached."""
+    c = c or ctx()
     as_of = c.previous_as_of if previous else c.as_of
+    return guarded(lambda: _basis(c.path, c.stamp, as_of, settings().model_dump_json()))
+
+
+#: View models by name: ``fn(context, **params)``.
+_VIEWS: dict[str, Callable[..., Any]] = {
+    "overview": lambda c, **p: views.overview_view(basis(c), basis(c, previous=True), filters=c.filters, **p),
+    "utilization": lambda c, **p: views.utilization_view(basis(c), filters=c.filters, **p),
+    "sla": lambda c, **p: views.sla_view(basis(c), filters=c.filters, **p),
+    "upsell": lambda c, **p: views.upsell_view(basis(c), filters=c.filters, **p),
+    "renewals": lambda c, **p: views.renewals_view(basis(c), filters=c.filters, **p),
+    "revenue": lambda c, **p: views.revenue_view(basis(c), filters=c.filters, **p),
+    "account": lambda c, **p: views.account_view(basis(c), **p),
+    "health": lambda c, **p: views.data_health(basis(c)),
+}
+
+
+@st.cache_resource(max_entries=64, show_spinner="Computing figures…")
+def _view(
+    path: str, stamp: str, as_of: AsOf, filters: Filters, settings_key: str, name: str, params: tuple
+) -> Any:
+    c = Context(as_of, filters, 0, path, stamp=stamp)
+    return _VIEWS[name](c, **dict(params))
+
+
+def view(name: str, **params: Any) -> Any:
+    """The page's view model (:mod:`entitlement_core.views`), cached by data, as-of value, filters and
+    ``params`` (which must be hashable: tuples, not lists)."""
+    c = ctx()
     key = tuple(sorted(params.items()))
-    return guarded(lambda: _mart(c.path, c.stamp, name, as_of, key, settings().model_dump_json()))
+    return guarded(
+        lambda: _view(c.path, c.stamp, c.as_of, c.filters, settings().model_dump_json(), name, key)
+    )
+
+
+def mart(name: str, **params: Any) -> pl.DataFrame:
+    """A registered mart (:mod:`entitlement_core.reports`) as of the page's moment, with the filter
+    dimensions attached (not filtered)."""
+    return views.with_filter_dims(basis(), name, **params)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _options(path: str, stamp: str) -> dict[str, list[str]]:
-    return app_data.filter_options(_tables(path, stamp))
+    return filter_options(_tables(path, stamp))
 
 
 # -- sidebar ---------------------------------------------------------------------
 
 
+def _clock() -> dt.datetime:
+    """The current moment (tests replace it to fix "now")."""
+    return dt.datetime.now(dt.UTC)
+
+
+def _pin_now() -> None:
+    st.session_state["_now"] = _clock().replace(second=0, microsecond=0)
+
+
+def _now() -> dt.datetime:
+    """The session's "now": pinned when the session starts, so page switches reuse its figures."""
+    if "_now" not in st.session_state:
+        _pin_now()
+    return st.session_state["_now"]
+
+
+def _use_now() -> None:
+    st.session_state["as_of"] = None
+    _pin_now()
+
+
 def _reset_filters() -> None:
     for key in FILTER_KEYS.values():
         st.session_state[key] = []
-    st.session_state["as_of"] = dt.datetime.now(dt.UTC).date()
+    _use_now()
 
 
 def sidebar() -> Context:
-    """Render the shared filters (kept in the URL) and return the page context."""
+    """Render the as-of value and the shared filters (kept in the URL) and return the page context."""
     path = db_path()
     stamp = store().stamp()
     version = int(stamp.split()[0]) if stamp.split()[0].isdigit() else 0
     options = guarded(lambda: _options(path, stamp))
-    today = dt.datetime.now(dt.UTC).date()
     with st.sidebar:
         st.markdown("##### View as of")
-        as_of_date = st.date_input(
+        day = st.date_input(
             "As of",
-            value=today,
+            value=None,
             key="as_of",
             bind="query-params",
             label_visibility="collapsed",
-            help="Every figure is computed as of the end of this day (UTC). Nothing later counts.",
+            help="Empty: now, the current moment. A date: the end of that day in each entitlement's own "
+            "time zone (milestones: their business hours' zone). Nothing later counts.",
             format="YYYY-MM-DD",
         )
+        if isinstance(day, dt.date):
+            as_of, is_now = AsOf.on(day), False
+            st.caption(f"End of {day:%d %b %Y} in each entitlement's time zone.")
+            st.button("Back to now", on_click=_use_now, icon=":material/schedule:", type="tertiary")
+        else:
+            as_of, is_now = AsOf.at(_now()), True
+            left, right = st.columns([3, 2], vertical_alignment="center")
+            left.caption(f"Now: {_now():%d %b %Y, %H:%M} UTC")
+            right.button("Update", on_click=_pin_now, icon=":material/refresh:", type="tertiary",
+                         help="Move \"now\" to the current moment and recompute.")  # fmt: skip
         st.markdown("##### Filters")
         labels = {
             "tier": "Tier",
@@ -249,9 +326,7 @@ def sidebar() -> Context:
             )
         st.button("Reset filters", on_click=_reset_filters, icon=":material/filter_alt_off:", type="tertiary")
         st.caption(f"Data version {version} · `{Path(path).name}`")
-    if not isinstance(as_of_date, dt.date):
-        as_of_date = today
-    c = Context(as_of_date, app_data.as_of_moment(as_of_date), Filters.of(chosen), version, path, stamp)
+    c = Context(as_of, Filters.of(chosen), version, path, is_now, stamp)
     st.session_state["_ctx"] = c
     return c
 
@@ -290,13 +365,10 @@ def header(title: str, subtitle: str) -> Context:
     route_through_app()
     c = ctx()
     st.title(title)
-    chips = [f":material/event: As of **{c.as_of_date:%d %b %Y}**"]
-    active = [
-        f"{dim.replace('_', ' ')}: {', '.join(md(v) for v in vals)}"
-        for dim in app_data.DIMENSIONS
-        if (vals := getattr(c.filters, dim))
+    chips = [
+        f":material/event: As of **{c.as_of_label}**",
+        f":material/filter_alt: {c.filters.summary_with(md)}",
     ]
-    chips.append(":material/filter_alt: " + ("; ".join(active) if active else "All accounts"))
     st.caption(subtitle + "  \n" + " · ".join(chips))
     return c
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from entitlement_core import app_data
+from entitlement_core import views
+from entitlement_core.usage.balances import breakage_totals
 from ui import common
 
 #: Columns of a grant table, in order.
@@ -21,7 +22,7 @@ def entitlement_grants(grants: pl.DataFrame, entitlement_id: str) -> None:
         return
     st.markdown("**Grants** · drawn by priority, by default rollovers, then the cap, packs, commitments")
     common.show(own, COLUMNS, key=f"acc_grants_{entitlement_id}", config=_CONFIG)
-    for row in app_data.commitment_balances(own).iter_rows(named=True):
+    for row in views.commitment_balances(own).iter_rows(named=True):
         st.caption(
             f":material/payments: Commitment {row['grant_id']}: {row['drawn_amount']:,.2f} of "
             f"{row['committed_amount']:,.2f} drawn, {row['remaining_amount']:,.2f} left "
@@ -34,7 +35,7 @@ def account_grants(grants: pl.DataFrame) -> None:
     if grants.is_empty():
         common.empty("No grant: this account's entitlements are unlimited or date-only.")
         return
-    breakage = app_data.breakage_totals(grants).filter(pl.col("breakage") > 0)
+    breakage = breakage_totals(grants).filter(pl.col("breakage") > 0)
     lost = ", ".join(
         f"{r['breakage']:,.1f} {r['resource'].replace('_', ' ')}" for r in breakage.iter_rows(named=True)
     )

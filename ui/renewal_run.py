@@ -3,7 +3,7 @@
 The same action as ``python -m entitlement_core renew --due-within DAYS``:
 every entitlement whose term ends within the window gets its next-term
 record and anchor grant, and ended terms their rollover grants
-(:mod:`entitlement_core.renewal`). The preview is kept with the data stamp
+(:mod:`entitlement_core.renewals`). The preview is kept with the data stamp
 it was computed on; a preview of older data (changed here or by another
 process, such as a scheduled ``renew``) is dropped, and applying one twice
 creates nothing: what exists already is checked in the transaction that
@@ -18,8 +18,9 @@ import polars as pl
 import streamlit as st
 
 from entitlement_core import admin
+from entitlement_core.asof import AsOf
 from entitlement_core.checks import check_configuration
-from entitlement_core.renewal import RenewalPlan, plan_renewals
+from entitlement_core.renewals import RenewalPlan, plan_renewals
 from entitlement_core.store import Store
 from ui import admin_forms as forms
 from ui import common
@@ -36,9 +37,9 @@ def _problems(plan: RenewalPlan, c: common.Context) -> pl.DataFrame:
     return found.filter((pl.col("table") == "entitlements") & pl.col("record_id").is_in(ids))
 
 
-def _preview(plan: RenewalPlan, days: int, as_of: dt.datetime, c: common.Context) -> None:
+def _preview(plan: RenewalPlan, days: int, as_of: AsOf, c: common.Context) -> None:
     st.markdown(
-        f"**Preview** · terms ending within {days} days of {as_of:%d %b %Y} · "
+        f"**Preview** · terms ending within {days} days of {as_of.label} · "
         f"{plan.entitlements.height} renewal(s), {plan.grants.height} grant(s)"
     )
     accounts = common.tables(c).accounts.select("account_id", pl.col("name").alias("account_name"))
@@ -79,13 +80,15 @@ def _preview(plan: RenewalPlan, days: int, as_of: dt.datetime, c: common.Context
 
 def renewal_run(db: Store, actor: str, c: common.Context) -> None:
     """The form: due-within days, a preview, and the confirm button that creates the records."""
-    as_of = min(c.as_of, dt.datetime.now(dt.UTC))
+    now = dt.datetime.now(dt.UTC)
+    # The sidebar's as-of value, never later than now.
+    as_of = c.as_of if c.as_of.latest <= now else AsOf.at(now)
     with st.form("renewal_run"):
         days = st.number_input(
             "Renew terms ending within (days)", min_value=0, max_value=730, value=90, step=1, key="rr_days"
         )
         st.caption(
-            f"As of {as_of:%d %b %Y %H:%M} UTC: the sidebar's as-of date, never later than now. Renewals "
+            f"As of {as_of.label}: the sidebar's as-of value, never later than now. Renewals "
             "already made are skipped; rollovers of ended terms are settled. Nothing changes until you "
             "confirm."
         )

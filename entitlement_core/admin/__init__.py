@@ -14,7 +14,7 @@ Rules (DOMAIN.md):
   its cap (a case on an exhausted entitlement): ``block`` refuses
   (:class:`OverflowBlocked`), ``warn`` needs ``confirm=True``
   (:class:`NeedsConfirmation` otherwise), ``allow`` records it as overage;
-- a renewal follows the renewal run's rules (:mod:`entitlement_core.renewal`):
+- a renewal follows the renewal run's rules (:mod:`entitlement_core.renewals`):
   a new record ``<id>-R<YYYYMMDD>`` linked by ``renewal_of`` with its anchor
   (and, once the old term ended, rollover) grant; renewing twice returns the
   existing renewal and creates nothing; a previewed renewal run is applied
@@ -26,6 +26,8 @@ Bad input raises :class:`~entitlement_core.problems.ProblemsError` naming
 the table, column and record, as the importer does.
 """
 
+from ..renewals.apply import apply_renewal_run, renew_entitlement
+from ..renewals.apply import renewal_plan_of as renewal_plan
 from .actions import create_entitlement, record_case, record_time_entry, update_entitlement
 from .imports import import_files, import_uploaded
 from .models import (
@@ -41,7 +43,6 @@ from .models import (
     TimeEntryInput,
 )
 from .records import entitlement_position, entitlement_tables, new_id
-from .renewal import apply_renewal_run, renew_entitlement, renewal_plan
 
 __all__ = [
     "AdminError",

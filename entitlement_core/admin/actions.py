@@ -3,7 +3,7 @@
 Each action runs whole in one transaction: its checks (references, a taken
 id, the overflow policy against the entitlement's balance) read the data it
 writes to, while no other writer can change it. Renewals are in
-:mod:`.renewal` (the renewal run's rules).
+:mod:`entitlement_core.renewals` (the renewal run's rules).
 """
 
 from __future__ import annotations

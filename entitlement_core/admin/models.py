@@ -151,7 +151,7 @@ class RenewalInput(_Input):
     """Renew an entitlement for its next term: the plan and cap may change, nothing else.
 
     The new record's id and term follow the renewal rules
-    (:mod:`entitlement_core.renewal`): ``<id>-R<YYYYMMDD>``, starting the day
+    (:mod:`entitlement_core.renewals`): ``<id>-R<YYYYMMDD>``, starting the day
     after the old term ends and lasting as long. An empty ``plan`` keeps the
     current plan; an empty ``cap`` takes the plan's cap, else the current cap.
     """

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..asof import AsOf
 from ..settings import Settings, load_settings
 from ..store import Store
 
@@ -28,7 +29,7 @@ def _prepare(args: argparse.Namespace) -> None:
     args.alert_rules = load_rules(args.rules or settings.alerts_rules)
 
 
-def _as_of(args: argparse.Namespace) -> tuple[dt.datetime, bool]:
+def _as_of(args: argparse.Namespace) -> tuple[dt.datetime | AsOf, bool]:
     explicit = args.alerts_as_of is not None
     return (args.alerts_as_of if explicit else dt.datetime.now(dt.UTC)), explicit
 

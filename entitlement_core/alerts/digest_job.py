@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
+from ..asof import AsOf, as_of_value
 from ..settings import Settings
 from ..staging import load_tables
 from ..store import Store, StoreError
@@ -61,7 +62,7 @@ def run_digest(
     rules: RuleSet,
     settings: Settings,
     *,
-    as_of: dt.datetime,
+    as_of: dt.datetime | AsOf,
     owners: list[str] | None = None,
     send: bool = False,
     out: Path | None = None,
@@ -75,6 +76,7 @@ def run_digest(
         tables = load_tables(snap).collect_all()
     window = settings.model_copy(update={"renewal_window_days": rules.digest.renewals_within_days})
     reports = run_reports(tables, list(DIGEST_REPORTS), as_of=as_of, settings=window)
+    as_of = as_of_value(as_of).moment_in("UTC")  # a date: the reports per zone, the digest's week in UTC
     digests = build_digests(reports, rules.digest, as_of=as_of, app_url=settings.app_url, owners=owners)
     known = set(reports["utilization"]["owner"].drop_nulls().to_list())
     for owner in sorted(set(owners or ()) - known):

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from ..reports import run_report
+from ..asof import AsOf, as_of_value
+from ..reports import run_reports as run_reports_of
 from ..settings import Settings
 from ..staging import Tables, load_tables
 from ..store import Store
@@ -62,10 +63,10 @@ def report_settings(rules: RuleSet, settings: Settings, *, renewal_days: int | N
 
 
 def run_reports(
-    tables: Tables, names: list[str], *, as_of: dt.datetime, settings: Settings
+    tables: Tables, names: list[str], *, as_of: dt.datetime | AsOf, settings: Settings
 ) -> dict[str, pl.DataFrame]:
-    """The named reports, through the public registry."""
-    return {name: run_report(name, tables, as_of=as_of, settings=settings) for name in names}
+    """The named reports, through the public registry (one intermediate layer shared by all)."""
+    return run_reports_of(names, tables, as_of=as_of, settings=settings)
 
 
 def evaluate(
@@ -73,11 +74,14 @@ def evaluate(
     rules: RuleSet,
     settings: Settings,
     *,
-    as_of: dt.datetime,
+    as_of: dt.datetime | AsOf,
     explicit_as_of: bool = False,
     now: dt.datetime | None = None,
 ) -> Evaluation:
     """Evaluate every rule as of ``as_of`` against the alert state in the database.
+
+    A date (:class:`~entitlement_core.asof.AsOf`) means the end of that day in each
+    entitlement's zone for the reports; the run records the end of that day in UTC.
 
     Links carry the as-of date only when the run was given one (``explicit_as_of``):
     a live alert links to the live view.
@@ -88,6 +92,7 @@ def evaluate(
     reports = run_reports(
         tables, needed_reports(rules), as_of=as_of, settings=report_settings(rules, settings)
     )
+    as_of = as_of_value(as_of).moment_in("UTC")
     caps = capabilities({name: tuple(frame.columns) for name, frame in reports.items()})
     if "milestones" not in reports:
         caps = Capabilities(

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from ..asof import AsOf, as_of_value
 from ..settings import Settings
 from ..store import Store
 from .delivery import Sender
@@ -194,7 +195,7 @@ def run_alerts(
     rules: RuleSet,
     settings: Settings,
     *,
-    as_of: dt.datetime,
+    as_of: dt.datetime | AsOf,
     explicit_as_of: bool = False,
     dry_run: bool = False,
     log: Log = _print,
@@ -202,7 +203,7 @@ def run_alerts(
 ) -> int:
     """``alerts run``: evaluate, record and deliver; returns the exit code (0, 3 or 130)."""
     warn = warn or (lambda line: print(line, file=sys.stderr, flush=True))
-    as_of_text = as_of.isoformat().replace("+00:00", "Z") if explicit_as_of else "now"
+    as_of_text = str(as_of_value(as_of)).replace("+00:00", "Z") if explicit_as_of else "now"
     ev = evaluate(store, rules, settings, as_of=as_of, explicit_as_of=explicit_as_of)
     for note in ev.notes:
         warn(f"note: {note}")

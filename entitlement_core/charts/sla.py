@@ -52,18 +52,15 @@ def compliance_heatmap(
     cols: str = "priority",
     title: str = "Compliance by milestone and priority",
 ) -> go.Figure:
-    """Heatmap of compliance (met / (met + violated)) over two dimensions of a compliance table."""
+    """Heatmap of compliance over two dimensions.
+
+    ``table`` has one row per (``rows``, ``cols``) with ``met``, ``violated``
+    and ``compliance`` already computed
+    (:func:`~entitlement_core.sla.compliance.from_counts` with ``by=(rows, cols)``):
+    the chart draws, it does not count.
+    """
     fig = go.Figure()
-    cells = (
-        table.with_columns(pl.col(rows).fill_null("(any)"), pl.col(cols).fill_null("(none)"))
-        .group_by(rows, cols)
-        .agg(pl.col("met").sum(), pl.col("violated").sum())
-        .with_columns(
-            pl.when(pl.col("met") + pl.col("violated") > 0)
-            .then(pl.col("met") / (pl.col("met") + pl.col("violated")))
-            .alias("compliance")
-        )
-    )
+    cells = table.with_columns(pl.col(rows).fill_null("(any)"), pl.col(cols).fill_null("(none)"))
     if cells.is_empty():
         return empty_figure(
             layout(fig, title=title, x=cols.capitalize(), y=rows.capitalize()), "No milestones"

@@ -25,7 +25,6 @@ out", and for ours the share of outcomes inside the 10-90 band.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -40,13 +39,12 @@ from .projection import project
 from .seasonality import to_days
 
 if TYPE_CHECKING:
-    from ..settings import Settings
-    from ..staging import Tables
+    from ..asof import AsOfLike
+    from ..basis import Basis
 
 __all__ = [
     "BACKTEST_COLUMNS",
     "DEFAULT_HORIZONS",
-    "REPORTS",
     "backtest",
     "backtest_predictions",
     "forecast_backtest_report",
@@ -76,7 +74,7 @@ def parse_horizons(text: str | Sequence[int]) -> tuple[int, ...]:
     return tuple(days)
 
 
-def _ended_terms(inputs: ForecastInputs, as_of: dt.datetime) -> pl.DataFrame:
+def _ended_terms(inputs: ForecastInputs, as_of: AsOfLike) -> pl.DataFrame:
     """Terms with a cap (cases or hours) that ended before the as-of day, with what they consumed.
 
     A term must also have ended before the last day any consumption was
@@ -101,17 +99,18 @@ def _ended_terms(inputs: ForecastInputs, as_of: dt.datetime) -> pl.DataFrame:
 
 
 def _straight_line(inputs: ForecastInputs, targets: pl.DataFrame, burn_window_days: int) -> pl.DataFrame:
-    """The utilization report's projection at each target's cut-off (its own expressions)."""
-    from ..usage.utilization import _metrics, _with_window
+    """The utilization report's projection at each target's cut-off day (its own rules, exact)."""
+    from ..kernels.ledger import QUANTITY
+    from ..usage.plans import projected_at_end
+    from ..usage.positions import window_rules
 
     ents = inputs.entitlements.with_row_index("_i").with_columns(pl.col("_i").cast(pl.Int64))
     frame = targets.join(
-        ents.select("entitlement_id", "_i", "usage_type", "cap", "start_date", "end_date", "timezone"),
+        ents.select("entitlement_id", "_i", "usage_type", "start_date", "end_date"),
         on="entitlement_id",
         maintain_order="left",
-    ).with_columns(pl.col("cutoff_date").alias("as_of_date"), pl.col("timezone").fill_null("UTC"))
-    zones = sorted(set(frame.get_column("timezone").to_list()) | {"UTC"})
-    frame = _with_window(frame.lazy(), burn_window_days, zones).collect()
+    ).with_columns(pl.col("cutoff_date").alias("as_of_date"))
+    frame = window_rules(frame.lazy(), burn_window_days).collect()
     starts = to_days(ents.get_column("start_date"))
     first = int(starts.min()) - 1 if starts.size else 0
     index = DailyIndex.build(inputs.daily, ents.get_column("entitlement_id"), first)
@@ -119,23 +118,21 @@ def _straight_line(inputs: ForecastInputs, targets: pl.DataFrame, burn_window_da
     cut = to_days(frame.get_column("cutoff_date"))
     window_start = to_days(frame.get_column("window_start_date"))
     consumed = index.units(i, cut)
-    frame = frame.with_columns(
-        pl.Series("consumed", consumed),
-        pl.Series("window_consumed", consumed - index.units(i, window_start - 1)),
-        pl.lit(0, dtype=pl.Int64).alias("deleted_cases"),
-        pl.lit(0.8).alias("near_limit_pct"),
-        pl.lit(1.0).alias("near_limit_remaining"),
-    )
-    lazy = frame.lazy()
-    for step in _metrics():
-        lazy = lazy.with_columns(step)
-    return lazy.select("_key", "projected_at_end").collect()
+    # The forecaster's daily figures are floats in the term's unit (cases, or hours of whole minutes): back
+    # to exact base units for the rule (the 6-decimal rounding removes the float's last bits, nothing more).
+    factor = pl.when(pl.col("usage_type") == "hours").then(60).otherwise(1)
+    base = lambda name, values: (pl.Series(name, values) * factor).round(6).cast(QUANTITY)  # noqa: E731
+    return frame.with_columns(
+        base("consumed_base", consumed),
+        base("window_base", consumed - index.units(i, window_start - 1)),
+        factor.cast(QUANTITY).alias("factor"),
+    ).select("_key", projected_at_end().cast(pl.Float64).alias("projected_at_end"))
 
 
 def backtest_predictions(
     inputs: ForecastInputs,
     *,
-    as_of: dt.datetime,
+    as_of: AsOfLike,
     horizons: Sequence[int] = DEFAULT_HORIZONS,
     options: ForecastOptions = DEFAULT_OPTIONS,
     burn_window_days: int = 90,
@@ -196,7 +193,7 @@ def backtest_predictions(
 def backtest(
     inputs: ForecastInputs,
     *,
-    as_of: dt.datetime,
+    as_of: AsOfLike,
     horizons: Sequence[int] = DEFAULT_HORIZONS,
     options: ForecastOptions = DEFAULT_OPTIONS,
     burn_window_days: int = 90,
@@ -251,17 +248,16 @@ def _scores(rows: pl.DataFrame, horizons: Sequence[int]) -> pl.DataFrame:
     )
 
 
-def forecast_backtest_report(
-    tables: Tables, *, as_of: dt.datetime, settings: Settings, horizons: Sequence[int] = DEFAULT_HORIZONS
-) -> pl.DataFrame:
+def forecast_backtest_report(basis: Basis, *, horizons: Sequence[int] | None = None) -> pl.DataFrame:
     """``report forecast-backtest``: both methods' scores per horizon on every ended term.
 
     Grain: one row per (horizon, method) (:func:`backtest`). The straight
     line uses the settings' burn window, as the utilization report does.
     """
-    inputs = forecast_inputs(tables, as_of=as_of)
-    return backtest(inputs, as_of=as_of, horizons=horizons, burn_window_days=settings.burn_window_days)
-
-
-#: Report name -> function (``python -m entitlement_core report NAME``).
-REPORTS = {"forecast-backtest": forecast_backtest_report}
+    inputs = forecast_inputs(basis)
+    return backtest(
+        inputs,
+        as_of=basis.as_of,
+        horizons=DEFAULT_HORIZONS if horizons is None else horizons,
+        burn_window_days=basis.settings.burn_window_days,
+    )

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import polars as pl
 
+from ..asof import AsOfLike
 from .entitlements import as_of_dates
 from .inputs import ForecastInputs
 from .options import DEFAULT_OPTIONS, ForecastOptions
@@ -30,7 +31,7 @@ def burn_band(
     inputs: ForecastInputs,
     entitlement_ids: Sequence[str],
     *,
-    as_of: dt.datetime,
+    as_of: AsOfLike,
     options: ForecastOptions = DEFAULT_OPTIONS,
 ) -> pl.DataFrame:
     """Expected cumulative consumption and its 10-90 band per day, to the end of each term.
@@ -46,7 +47,7 @@ def burn_band(
     entitlement_ids
         The entitlements to draw (a few: one row per remaining day each).
     as_of
-        The as-of moment (timezone-aware).
+        The as-of moment (timezone-aware), or a date (its end in each zone).
     options
         :class:`~.options.ForecastOptions`.
 

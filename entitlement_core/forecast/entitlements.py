@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
+from ..asof import AsOfLike, as_of_value
 from .inputs import ForecastInputs
 from .options import DEFAULT_OPTIONS, ForecastOptions
 from .plans import recommend_plan
@@ -20,20 +20,13 @@ FORECAST_COLUMNS = (
 )  # fmt: skip
 
 
-def _day_in(as_of: dt.datetime, zone: str) -> dt.date:
-    try:
-        return as_of.astimezone(ZoneInfo(zone)).date()
-    except (ZoneInfoNotFoundError, ValueError):
-        return as_of.astimezone(dt.UTC).date()
-
-
-def as_of_dates(entitlements: pl.DataFrame, as_of: dt.datetime) -> pl.DataFrame:
-    """``entitlement_id, as_of_date``: the as-of moment's calendar day in each entitlement's zone."""
-    if as_of.tzinfo is None or as_of.utcoffset() is None:
-        raise ValueError(f"as_of must be timezone-aware (got naive {as_of.isoformat()})")
+def as_of_dates(entitlements: pl.DataFrame, as_of: AsOfLike) -> pl.DataFrame:
+    """``entitlement_id, as_of_date``: the as-of day in each entitlement's zone (a date: that date;
+    a moment: its calendar day there; an unknown zone reads as UTC)."""
+    value = as_of_value(as_of)
     zones = entitlements.get_column("timezone").fill_null("UTC").unique().sort().to_list()
     days = pl.DataFrame(
-        {"_zone": zones, "as_of_date": [_day_in(as_of, zone) for zone in zones]},  # one per zone, not row
+        {"_zone": zones, "as_of_date": [value.date_in(zone) for zone in zones]},  # one per zone, not row
         schema={"_zone": pl.String, "as_of_date": pl.Date},
     )
     return (
@@ -44,7 +37,7 @@ def as_of_dates(entitlements: pl.DataFrame, as_of: dt.datetime) -> pl.DataFrame:
 
 
 def forecast(
-    inputs: ForecastInputs, *, as_of: dt.datetime, options: ForecastOptions = DEFAULT_OPTIONS
+    inputs: ForecastInputs, *, as_of: AsOfLike, options: ForecastOptions = DEFAULT_OPTIONS
 ) -> pl.LazyFrame:
     """Projection of every entitlement to the end of its term, as of a moment.
 

@@ -2,19 +2,25 @@
 
 The forecaster itself (:mod:`.projection`) is a pure function of a
 :class:`ForecastInputs` bundle. :func:`forecast_inputs` builds one from the
-native tables through the consumption ledger; it is the only place that
-knows where the figures come from, so a shared intermediate layer can
-replace it without touching the forecaster.
+shared intermediate layer (:class:`~entitlement_core.basis.Basis`): the
+consumption per entitlement and local day of the consumption kernel, the
+terms and allotments of the positions, the renewal chains of the renewal
+rules; it is the only place that knows where the figures come from.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from ..staging import Tables
+
+if TYPE_CHECKING:
+    from ..asof import AsOfLike
+    from ..basis import Basis
+    from ..settings import Settings
 
 __all__ = [
     "DAILY_SCHEMA",
@@ -129,7 +135,7 @@ def _conform(frame: pl.DataFrame | None, schema: dict[str, pl.DataType]) -> pl.D
 
 
 def _chains(entitlements: pl.DataFrame) -> pl.DataFrame:
-    from ..usage.renewals import renewal_chains
+    from ..renewals.rules import renewal_chains
 
     return (
         renewal_chains(entitlements.lazy()).select("entitlement_id", "chain_root_id", "term_index").collect()
@@ -163,47 +169,67 @@ def daily_consumption(ledger: pl.LazyFrame) -> pl.LazyFrame:
     return pl.concat([cases, hours], how="vertical").select(list(DAILY_SCHEMA))
 
 
-def forecast_inputs(tables: Tables, *, as_of: dt.datetime) -> ForecastInputs:
-    """The forecaster's inputs from the native tables, as of a moment.
+def forecast_inputs(
+    source: Tables | Basis, *, as_of: AsOfLike | None = None, settings: Settings | None = None
+) -> ForecastInputs:
+    """The forecaster's inputs as of a moment (or a date: the end of that day in each zone).
 
-    The daily consumption comes from the consumption ledger (DOMAIN.md,
-    "Consumption rules"), the allotment from the grant drawdown where an
-    entitlement has grants of its own resource (as utilization computes
-    it), the renewal chains from ``renewal_of``.
+    The daily consumption is the consumption kernel's (DOMAIN.md,
+    "Consumption rules"; per entitlement and local day), with the squares of
+    each case's hours per day for ``hours``; the allotment is the positions'
+    (the grant drawdown's where an entitlement has grants of its own
+    resource, as utilization computes it); the renewal chains follow
+    ``renewal_of``.
 
     Parameters
     ----------
-    tables
-        The native tables.
+    source
+        The intermediate layer of the data and as-of value (shared with the
+        reports), or the native tables (a basis is made for ``as_of``).
     as_of
-        The as-of moment (timezone-aware); later consumption is not read.
+        With tables: the as-of value; later consumption is not read.
+    settings
+        With tables: the settings (defaults when omitted).
     """
-    from ..usage.ledger import consumption_ledger
-    from ..usage.terms import check_as_of, entitlement_terms, known_zones
-    from ..usage.utilization import with_grant_allotment
+    from ..basis import Basis
+    from ..kernels.ledger import with_local_days
 
-    as_of = check_as_of(as_of)
-    zones = known_zones(tables)
-    terms = entitlement_terms(tables, as_of=as_of, zones=zones).collect()
-    ledger = (
-        consumption_ledger(tables, as_of=as_of)
-        .select("entitlement_id", "source", "case_id", "consumed_at", "consumed_date", "quantity")
+    if isinstance(source, Basis):
+        basis = source
+    else:
+        if as_of is None:
+            raise TypeError("forecast_inputs(tables) needs an as_of value")
+        basis = Basis(source, as_of=as_of, settings=settings)
+    terms = basis.terms
+    per_day = basis.consumption.daily.join(
+        terms.select("_ent", "entitlement_id", "is_hours"), on="_ent", how="inner"
+    )
+    cases = per_day.filter(~pl.col("is_hours")).select(
+        "entitlement_id",
+        "consumed_date",
+        pl.col("quantity").cast(pl.Float64),
+        pl.col("quantity").cast(pl.Float64).alias("quantity_sq"),
+    )
+    # Hours: each case's minutes per day (the entries of one case on one day are one lump).
+    hours_ents = terms.filter(pl.col("is_hours")).get_column("_ent")
+    per_case = (
+        with_local_days(basis.units_of(hours_ents), basis.context)
+        .group_by("_ent", "consumed_date", "case_id")
+        .agg((pl.col("quantity").sum().cast(pl.Float64) / 60).alias("hours"))
+        .group_by("_ent", "consumed_date")
+        .agg(pl.col("hours").sum().alias("quantity"), (pl.col("hours") ** 2).sum().alias("quantity_sq"))
+        .join(terms.lazy().select("_ent", "entitlement_id"), on="_ent", how="inner")
+        .select(list(DAILY_SCHEMA))
         .collect()
     )
-    daily = daily_consumption(ledger.lazy()).collect()
-    granted = tables.grants.select("entitlement_id").unique().collect().get_column("entitlement_id")
-    units = (
-        ledger.lazy()
-        .filter(pl.col("entitlement_id").is_in(granted.implode()))
-        .join(terms.lazy().select("entitlement_id", "_ent"), on="entitlement_id")
-        .select("_ent", "consumed_at", "quantity")
-        .collect()
-    )
-    allotted = with_grant_allotment(terms, units, tables.grants, tables.usage_events, as_of=as_of)
-    entitlements = allotted.select(
+    daily = pl.concat([cases, per_case], how="vertical")
+    positions = basis.positions
+    entitlements = positions.select(
         *[c for c in ENTITLEMENT_SCHEMA if c not in ("allotment", "cap", "chain_root_id", "term_index")],
         pl.col("anchor_cap").fill_nan(None).alias("cap"),
-        pl.when(pl.col("usage_type") != "none").then(pl.col("cap").fill_nan(None)).alias("allotment"),
+        pl.when(pl.col("usage_type") != "none")
+        .then((pl.col("cap_base") / pl.col("factor")).cast(pl.Float64))
+        .alias("allotment"),
     )
-    plans = tables.plans.select(list(PLAN_SCHEMA)).collect()
+    plans = basis.tables.plans.select(list(PLAN_SCHEMA)).collect()
     return ForecastInputs.from_frames(daily=daily, entitlements=entitlements, plans=plans)

@@ -100,6 +100,7 @@ _EXPECT = {
     "text": "text",
     "int": "whole numbers",
     "float": "numbers",
+    "decimal": "numbers",
     "bool": "true/false values",
     "date": "dates",
     "timestamp": "timestamps",

@@ -92,6 +92,15 @@ def parse_column(col: ColumnSpec, e: pl.Expr) -> pl.Expr:
     if t == "float":
         f = e.cast(pl.Float64, strict=False)
         return pl.when(f.is_finite()).then(f)
+    if t == "decimal":
+        # Parsed from the text itself: 149.99 stays 149.99 (no binary float on the way); scientific
+        # notation (``1.5e3``) through a float. Wide enough that a value beyond the limit is refused as such.
+        text = e.str.strip_chars().str.strip_prefix("+")
+        f = text.cast(pl.Float64, strict=False)
+        wide = pl.Decimal(38, 6)
+        return pl.coalesce(
+            text.cast(wide, strict=False), pl.when(f.is_finite() & (f.abs() < 1e30)).then(f).cast(wide)
+        )
     if t == "bool":
         low = e.str.to_lowercase()
         return (
@@ -114,6 +123,7 @@ def parse_column(col: ColumnSpec, e: pl.Expr) -> pl.Expr:
 EXPECT = {
     "int": "a whole number",
     "float": "a number",
+    "decimal": "an exact number below 10^12 (at most 6 decimals are kept)",
     "bool": "true/false/1/0",
     "date": "a date YYYY-MM-DD",
     "timestamp": "an ISO 8601 timestamp",

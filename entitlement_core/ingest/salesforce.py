@@ -212,7 +212,7 @@ def _native_text(expr: pl.Expr, logical: str) -> pl.Expr:
     if logical == "timestamp":
         # The CLI writes "+0000"; ISO 8601 extended is "+00:00".
         return expr.str.replace(r"([+-]\d{2})(\d{2})$", "${1}:${2}")
-    if logical in ("bool", "int", "float"):
+    if logical in ("bool", "int", "float", "decimal"):
         stripped = expr.str.strip_chars()
         return stripped.str.to_lowercase() if logical == "bool" else stripped
     return expr

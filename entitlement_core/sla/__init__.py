@@ -11,8 +11,9 @@ DOMAIN.md, "Milestones (SLA)" is the rule book. Layers:
   measured by :mod:`.measure`;
 - :mod:`.breach`: the next breach of each open case;
 - :mod:`.pause_audit`: how much SLA time was paused, where, and by which cases;
-- :mod:`.compliance`: compliance, trend, violations, at-risk and margin marts;
-- :mod:`.reports`: the ``milestones`` and ``compliance`` command-line reports.
+- :mod:`.compliance`: compliance (one rule, summed from the kernel's counts),
+  trend, violations, at-risk lists and margins (from the histogram);
+- :mod:`.reports`: the ``milestones``, ``compliance`` and ``pauses`` marts.
 """
 
 from .breach import breach_text, next_breaches
@@ -22,21 +23,23 @@ from .clock import Clock, stopped_clock
 from .compliance import (
     at_risk_list,
     compliance,
+    compliance_ratio,
     compliance_trend,
+    from_counts,
     margin_distribution,
+    margin_stats,
     margin_summary,
     violations,
 )
 from .milestones import FIRST_RESPONSE, INSTANCE_SCHEMA, RESOLUTION, best_targets, milestone_instances
 from .pause_audit import case_pauses, pause_share, paused_time, status_share
 from .pauses import STOPPED_STATUS, paused_intervals, status_spans
-from .reports import REPORTS, compliance_report, milestones_report, pauses_report
+from .reports import compliance_report, milestones_report, pauses_report
 from .status import STATUS_ORDER, STATUSES, milestone_status
 
 __all__ = [
     "FIRST_RESPONSE",
     "INSTANCE_SCHEMA",
-    "REPORTS",
     "RESOLUTION",
     "STATUSES",
     "STATUS_ORDER",
@@ -49,9 +52,12 @@ __all__ = [
     "business_minutes",
     "case_pauses",
     "compliance",
+    "compliance_ratio",
     "compliance_report",
     "compliance_trend",
+    "from_counts",
     "margin_distribution",
+    "margin_stats",
     "margin_summary",
     "milestone_instances",
     "milestone_status",

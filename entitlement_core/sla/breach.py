@@ -7,7 +7,8 @@ milestone's business minutes left (``margin_minutes``: the target's
 minutes less those elapsed, paused time excluded). A paused milestone's
 target is "as if the clock resumed now" (DOMAIN.md), so its time left
 stays put while it is paused. The SLA page, the Account page and the
-at-risk list all use :func:`next_breaches` and :func:`breach_text`.
+at-risk list all read the ``next-breaches`` mart (:func:`next_breach_report`,
+one registry: :mod:`entitlement_core.reports`).
 
 Examples
 --------
@@ -19,10 +20,21 @@ business minutes".
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import polars as pl
 
-__all__ = ["BREACH_COLUMNS", "RUNNING", "breach_text", "next_breaches", "with_next_breach"]
+if TYPE_CHECKING:
+    from ..basis import Basis
+
+__all__ = [
+    "BREACH_COLUMNS",
+    "RUNNING",
+    "breach_text",
+    "next_breach_report",
+    "next_breaches",
+    "with_next_breach",
+]
 
 #: Statuses of milestones that have not breached yet and are not done.
 RUNNING = ("open", "at_risk", "paused")
@@ -31,6 +43,7 @@ RUNNING = ("open", "at_risk", "paused")
 BREACH_COLUMNS = (
     "case_id",
     "account_id",
+    "entitlement_id",
     "owner",
     "tier",
     "priority",
@@ -71,7 +84,9 @@ def breach_text(minutes_left: pl.Expr, status: pl.Expr) -> pl.Expr:
     )
 
 
-def next_breaches(instances: pl.LazyFrame, *, as_of: dt.datetime | pl.Expr) -> pl.LazyFrame:
+def next_breaches(
+    instances: pl.LazyFrame | pl.DataFrame, *, as_of: dt.datetime | pl.Expr | None = None
+) -> pl.LazyFrame:
     """The next breach of every case with a running milestone.
 
     Grain: one row per case with at least one ``open``, ``at_risk`` or
@@ -87,10 +102,16 @@ def next_breaches(instances: pl.LazyFrame, *, as_of: dt.datetime | pl.Expr) -> p
     instances
         Milestone instances (:func:`~entitlement_core.sla.milestones.milestone_instances`).
     as_of
-        The moment measured at (or a column of each row's).
+        The moment measured at (or a column of each row's); default: each
+        instance's own (``as_of_at``).
     """
-    as_of_at = as_of if isinstance(as_of, pl.Expr) else pl.lit(as_of).cast(pl.Datetime("us", "UTC"))
-    running = instances.filter(pl.col("status").is_in(RUNNING))
+    if as_of is None:
+        as_of_at = pl.col("as_of_at")
+    elif isinstance(as_of, pl.Expr):
+        as_of_at = as_of
+    else:
+        as_of_at = pl.lit(as_of).cast(pl.Datetime("us", "UTC"))
+    running = instances.lazy().filter(pl.col("status").is_in(RUNNING))
     counts = running.group_by("case_id").agg(pl.len().cast(pl.Int64).alias("running_milestones"))
     first = (
         running.sort("case_id", "target_at", "margin_minutes", "milestone", nulls_last=True)
@@ -101,6 +122,7 @@ def next_breaches(instances: pl.LazyFrame, *, as_of: dt.datetime | pl.Expr) -> p
         first.select(
             "case_id",
             "account_id",
+            "entitlement_id",
             "owner",
             "tier",
             "priority",
@@ -134,3 +156,12 @@ def with_next_breach(rows: pl.LazyFrame, breaches: pl.LazyFrame) -> pl.LazyFrame
     return rows.join(keys, on="case_id", how="left").sort(
         "next_breach_minutes", "minutes_left", "target_at", "case_id", nulls_last=True
     )
+
+
+def next_breach_report(basis: Basis) -> pl.DataFrame:
+    """The ``next-breaches`` mart: :func:`next_breaches` of every instance of the basis, soonest first.
+
+    Each case's time to target is from its milestone's own as-of moment
+    (an as-of date: the end of that day in its business hours' zone).
+    """
+    return next_breaches(basis.instances).select(BREACH_COLUMNS).collect()

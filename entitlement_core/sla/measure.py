@@ -27,6 +27,7 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
+from ..asof import AsOf
 from ..staging import Tables
 from .business_time import BusinessCalendars
 from .clock import stopped_clock
@@ -55,7 +56,7 @@ def instance_pauses(pending: pl.DataFrame, tables: Tables) -> pl.DataFrame:
     )
 
 
-def _calendars(pending: pl.DataFrame, tables: Tables, as_of: dt.datetime) -> BusinessCalendars:
+def _calendars(pending: pl.DataFrame, tables: Tables, as_of: AsOf) -> BusinessCalendars:
     ids = pending["business_hours_id"].drop_nulls().unique().to_list()
     recorded = pending["recorded_target_at"]
     # Completions are never before starts in valid data; taking both guards against bad rows.
@@ -65,8 +66,8 @@ def _calendars(pending: pl.DataFrame, tables: Tables, as_of: dt.datetime) -> Bus
     return BusinessCalendars.covering(
         tables.business_hours,
         tables.holidays,
-        first_at=min(earliest, as_of),
-        last_at=max(latest, as_of) if latest is not None else as_of,
+        first_at=min(earliest, as_of.earliest),
+        last_at=max(latest, as_of.latest) if latest is not None else as_of.latest,
         horizon_minutes=float(pending["target_minutes"].max() or 0),  # type: ignore[arg-type]
         calendar_ids=ids,
     )
@@ -99,19 +100,20 @@ def _budget_of_record(
 
 
 def measure_instances(
-    pending: pl.DataFrame, tables: Tables, *, as_of: dt.datetime, at_risk_fraction: float
+    pending: pl.DataFrame, tables: Tables, *, as_of: AsOf, at_risk_fraction: float
 ) -> pl.DataFrame:
     """Add ``target_at`` (of record, else computed), ``computed_target_at``, ``elapsed_minutes``,
     ``paused_minutes``, the warning window, ``status`` and ``margin_minutes`` to ``pending``.
 
     ``pending`` has one row per instance started by ``as_of``, with its
     calendar (``business_hours_id``), ``started_at``, ``completed_at``
-    (null while open as of ``as_of``), ``target_minutes``,
-    ``warning_minutes`` and ``recorded_target_at``.
+    (null while open as of its moment), ``target_minutes``,
+    ``warning_minutes``, ``recorded_target_at`` and ``_as_of_at``, its
+    as-of moment (the end of an as-of date in its business hours' zone).
     """
     calendars = _calendars(pending, tables, as_of)
     pauses = instance_pauses(pending, tables)
-    until = pending.select(pl.coalesce("completed_at", pl.lit(as_of).cast(_UTC))).to_series()
+    until = pending.select(pl.coalesce("completed_at", "_as_of_at")).to_series()
     clock = stopped_clock(
         calendars,
         pending["business_hours_id"],
@@ -130,6 +132,7 @@ def measure_instances(
             clock.paused_minutes,
             clock.is_paused.alias("_is_paused"),
             pl.coalesce(budget, pl.col("target_minutes").cast(pl.Float64)).alias("_budget_minutes"),
+            pl.col("_as_of_at").alias("as_of_at"),
         )
         .with_columns(
             pl.coalesce(
@@ -138,7 +141,9 @@ def measure_instances(
             ).alias("warning_minutes"),
         )
         .with_columns(
-            milestone_status(as_of, budget="_budget_minutes", paused="_is_paused").alias("status"),
+            milestone_status(pl.col("_as_of_at"), budget="_budget_minutes", paused="_is_paused").alias(
+                "status"
+            ),
             (pl.col("_budget_minutes") - pl.col("elapsed_minutes")).alias("margin_minutes"),
         )
     )

@@ -24,7 +24,9 @@ Rules, in the order they apply
    entitlement's; else 24x7. An id with no ``business_hours`` row is
    measured 24x7 too (the validator reports the dangling reference).
 5. As of ``as_of``: an instance started later does not exist yet; a
-   completion later has not happened yet (the instance is open).
+   completion later has not happened yet (the instance is open). An as-of
+   date means the end of that day in the zone of the instance's business
+   hours (UTC for 24x7): each instance is measured as of its own moment.
 6. Targets of record: an imported record that carries its target moment
    (``case_milestones.target_at``, Salesforce's ``TargetDate``) keeps it as
    ``target_at``; status, the at-risk window and the margin follow from
@@ -42,7 +44,9 @@ import datetime as dt
 
 import polars as pl
 
+from ..asof import AsOf, AsOfLike, as_of_value
 from ..staging import Tables
+from ..usage.terms import known_zones
 from .measure import measure_instances
 from .status import STATUS_ORDER
 
@@ -54,6 +58,7 @@ __all__ = [
     "STATUS_ORDER",
     "best_targets",
     "milestone_instances",
+    "with_instance_as_of",
 ]
 
 FIRST_RESPONSE = "First Response"
@@ -83,6 +88,7 @@ INSTANCE_SCHEMA: dict[str, pl.DataType] = {
     "status": pl.String(),
     "margin_minutes": pl.Float64(),
     "paused_minutes": pl.Float64(),
+    "as_of_at": pl.Datetime("us", "UTC"),
 }
 
 #: Business-hours columns of each level, first set wins (DOMAIN.md "Which business hours").
@@ -262,10 +268,23 @@ def _derived(context: pl.LazyFrame, tables: Tables) -> pl.LazyFrame:
     return _with_calendar(pl.concat(parts))
 
 
+def with_instance_as_of(instances: pl.LazyFrame, tables: Tables, as_of: AsOf) -> pl.LazyFrame:
+    """``_as_of_at``: each instance's as-of moment, in its business hours' zone (UTC for 24x7)."""
+    zones = tables.business_hours.select("business_hours_id", "timezone").collect()
+    table = as_of.zone_table(known_zones(tables))
+    moments = zones.join(table, on="timezone", how="inner").select("business_hours_id", "as_of_at")
+    utc = table.filter(pl.col("timezone") == "UTC").get_column("as_of_at")[0]
+    return (
+        instances.join(moments.lazy(), on="business_hours_id", how="left", maintain_order="left")
+        .with_columns(pl.col("as_of_at").fill_null(utc).alias("_as_of_at"))
+        .drop("as_of_at")
+    )
+
+
 def milestone_instances(
     tables: Tables,
     *,
-    as_of: dt.datetime,
+    as_of: AsOfLike,
     at_risk_fraction: float = 0.25,
     started_from: dt.datetime | None = None,
 ) -> pl.LazyFrame:
@@ -279,8 +298,9 @@ def milestone_instances(
     tables
         The native tables.
     as_of
-        The moment measured at (timezone-aware). Instances started after it
-        are left out; completions after it are treated as open (null
+        The moment measured at (timezone-aware), or a date: the end of that
+        day in each instance's business-hours zone. Instances started after
+        it are left out; completions after it are treated as open (null
         ``completed_at``).
     at_risk_fraction
         Warning window as a fraction of the target, where the target has no
@@ -294,7 +314,7 @@ def milestone_instances(
     -------
     pl.LazyFrame
         Columns of :data:`INSTANCE_SCHEMA`. ``status`` is ``met``,
-        ``violated``, ``at_risk`` or ``open`` (null for an imported record
+        ``violated``, ``at_risk``, ``paused`` or ``open`` (null for an imported record
         with no target anywhere); ``margin_minutes`` = target - elapsed.
 
     Examples
@@ -303,9 +323,8 @@ def milestone_instances(
     = 25% -> ``at_risk``; as of exactly ``target_at`` -> ``at_risk``; one
     minute later -> ``violated``. Completed exactly at ``target_at`` -> ``met``.
     """
-    if as_of.tzinfo is None:
-        raise ValueError("as_of must be timezone-aware (UTC)")
-    as_of_at = pl.lit(as_of).cast(pl.Datetime("us", "UTC"))
+    as_of = as_of_value(as_of)
+    as_of_at = pl.col("_as_of_at")
     started = pl.col("started_at") <= as_of_at
     if started_from is not None:
         if started_from.tzinfo is None:
@@ -313,7 +332,11 @@ def milestone_instances(
         started = started & (pl.col("started_at") >= pl.lit(started_from).cast(pl.Datetime("us", "UTC")))
     context = _case_context(tables)
     pending = (
-        pl.concat([_imported(context, tables), _derived(context, tables)], how="diagonal_relaxed")
+        with_instance_as_of(
+            pl.concat([_imported(context, tables), _derived(context, tables)], how="diagonal_relaxed"),
+            tables,
+            as_of,
+        )
         .filter(started)
         .with_columns(pl.when(pl.col("completed_at") <= as_of_at).then("completed_at").alias("completed_at"))
         .with_columns(

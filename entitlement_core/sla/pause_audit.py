@@ -31,16 +31,20 @@ on the customer 10:00-12:00 and again 14:00-15:00: life 480, paused 180
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal, NamedTuple
 
 import polars as pl
 
+from ..asof import AsOf, AsOfLike, as_of_value
 from ..staging import Tables
 from .business_time import BusinessCalendars
+from .compliance import counts_of, paused_from_counts
+from .milestones import with_instance_as_of
 from .pauses import paused_intervals, status_spans
 
 __all__ = [
     "CASE_PAUSE_COLUMNS",
+    "PauseAudit",
     "case_pauses",
     "pause_share",
     "paused_by_status",
@@ -74,9 +78,12 @@ CASE_PAUSE_COLUMNS = (
 )
 
 
-def _cases(tables: Tables, as_of: dt.datetime) -> pl.DataFrame:
-    """Cases with a process created by ``as_of``, their calendar and the end of their life."""
-    as_of_at = pl.lit(as_of).cast(_UTC)
+def _cases(tables: Tables, as_of: AsOf) -> pl.DataFrame:
+    """Cases with a process created by their as-of moment, their calendar and the end of their life.
+
+    The as-of moment of a case is that of its business hours' zone (UTC
+    for 24x7), as for its milestones.
+    """
     entitlements = tables.entitlements.select(
         "entitlement_id", "process_id", pl.col("business_hours_id").alias("_entitlement_hours")
     ).filter(pl.col("process_id").is_not_null())
@@ -84,11 +91,13 @@ def _cases(tables: Tables, as_of: dt.datetime) -> pl.DataFrame:
         "process_id", pl.col("business_hours_id").alias("_process_hours")
     )
     accounts = tables.accounts.select("account_id", pl.col("name").alias("account_name"), "owner")
-    return (
-        tables.cases.filter(pl.col("created_at") <= as_of_at)
-        .select(
-            "case_id", "account_id", "entitlement_id", "created_at",
-            pl.when(pl.col("closed_at") <= as_of_at).then("closed_at").alias("closed_at"),
+    cases = (
+        tables.cases.select(
+            "case_id",
+            "account_id",
+            "entitlement_id",
+            "created_at",
+            "closed_at",
             pl.col("business_hours_id").alias("_case_hours"),
         )
         .join(entitlements, on="entitlement_id")
@@ -96,9 +105,16 @@ def _cases(tables: Tables, as_of: dt.datetime) -> pl.DataFrame:
         .join(accounts, on="account_id", how="left")
         .with_columns(
             pl.coalesce("_process_hours", "_case_hours", "_entitlement_hours").alias("business_hours_id"),
-            pl.coalesce("closed_at", as_of_at).alias("_until"),
         )
         .drop("_process_hours", "_case_hours", "_entitlement_hours")
+    )
+    as_of_at = pl.col("_as_of_at")
+    return (
+        with_instance_as_of(cases, tables, as_of)
+        .filter(pl.col("created_at") <= as_of_at)
+        .with_columns(pl.when(pl.col("closed_at") <= as_of_at).then("closed_at").alias("closed_at"))
+        .with_columns(pl.coalesce("closed_at", "_as_of_at").alias("_until"))
+        .drop("_as_of_at")
         .collect()
     )  # fmt: skip
 
@@ -111,12 +127,19 @@ def _clipped(frame: pl.DataFrame, start: str, end: str) -> pl.DataFrame:
     ).filter(pl.col("_to") > pl.col("_from"))
 
 
-def _calendars(cases: pl.DataFrame, tables: Tables, as_of: dt.datetime) -> BusinessCalendars:
+class PauseAudit(NamedTuple):
+    """:func:`case_pauses` of one data and as-of value: per case, and per case and paused status."""
+
+    cases: pl.DataFrame
+    by_status: pl.DataFrame
+
+
+def _calendars(cases: pl.DataFrame, tables: Tables, as_of: AsOf) -> BusinessCalendars:
     return BusinessCalendars.covering(
         tables.business_hours,
         tables.holidays,
-        first_at=min(cases["created_at"].min(), as_of),  # type: ignore[type-var]
-        last_at=as_of,
+        first_at=min(cases["created_at"].min(), as_of.earliest),  # type: ignore[type-var]
+        last_at=as_of.latest,
         calendar_ids=cases["business_hours_id"].drop_nulls().unique().to_list(),
     )
 
@@ -133,21 +156,20 @@ def _status_minutes(spans: pl.DataFrame, cases: pl.DataFrame, calendars: Busines
     )
 
 
-def paused_by_status(tables: Tables, *, as_of: dt.datetime) -> pl.DataFrame:
+def paused_by_status(tables: Tables, *, as_of: AsOfLike) -> pl.DataFrame:
     """Paused business minutes per case and paused status, within each case's life as of ``as_of``.
 
     Grain: one row per case and status that stopped its clock:
     ``case_id``, ``status``, ``paused_minutes``.
     """
+    as_of = as_of_value(as_of)
     cases = _cases(tables, as_of)
     if cases.is_empty():
         return pl.DataFrame(schema={"case_id": pl.String, "status": pl.String, "paused_minutes": pl.Float64})
     return _status_minutes(status_spans(tables).collect(), cases, _calendars(cases, tables, as_of))
 
 
-def case_pauses(
-    tables: Tables, *, as_of: dt.datetime, threshold: float = 0.5
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+def case_pauses(tables: Tables, *, as_of: AsOfLike, threshold: float = 0.5) -> PauseAudit:
     """The pause audit of every case with a process created by ``as_of``, and its minutes by status.
 
     Returns
@@ -161,10 +183,11 @@ def case_pauses(
     by_status
         One row per case and paused status (:func:`paused_by_status`).
     """
+    as_of = as_of_value(as_of)
     cases = _cases(tables, as_of)
     if cases.is_empty():
         empty = pl.DataFrame(schema={"case_id": pl.String, "status": pl.String, "paused_minutes": pl.Float64})
-        return pl.DataFrame(schema=_schema()), empty
+        return PauseAudit(pl.DataFrame(schema=_schema()), empty)
     calendars = _calendars(cases, tables, as_of)
     life = calendars.minutes_between(cases["business_hours_id"], cases["created_at"], cases["_until"])
     cases = cases.with_columns(life.alias("life_minutes"))
@@ -211,7 +234,7 @@ def case_pauses(
         .select(CASE_PAUSE_COLUMNS)
         .sort("paused_share", "pauses", "case_id", descending=[True, True, False], nulls_last=True)
     )
-    return audit, by_status
+    return PauseAudit(audit, by_status)
 
 
 def _schema() -> dict[str, pl.DataType]:
@@ -277,25 +300,13 @@ def status_share(by_status: pl.DataFrame, cases: pl.DataFrame) -> pl.DataFrame:
     )  # fmt: skip
 
 
-def paused_time(instances: pl.LazyFrame) -> dict[str, float | None]:
+def paused_time(instances: pl.LazyFrame | pl.DataFrame) -> dict[str, Any]:
     """Paused business minutes of measured milestones, and their share of the milestones' time.
 
     ``sla_minutes`` = elapsed + paused (the time from start to completion or
     as-of, in business minutes); ``paused_share`` = paused / sla_minutes.
-    The figure shown beside compliance: compliance excludes this time.
+    The figure shown beside compliance (compliance excludes this time): the
+    counts kernel's sums (:func:`~.compliance.paused_from_counts`), in
+    whole business seconds per milestone.
     """
-    row = (
-        instances.select(
-            pl.col("paused_minutes").sum().alias("paused_minutes"),
-            (pl.col("elapsed_minutes") + pl.col("paused_minutes")).sum().alias("sla_minutes"),
-        )
-        .collect()
-        .row(0, named=True)
-    )
-    total = row["sla_minutes"] or 0.0
-    paused = row["paused_minutes"] or 0.0
-    return {
-        "paused_minutes": paused,
-        "sla_minutes": total,
-        "paused_share": paused / total if total > 0 else None,
-    }
+    return paused_from_counts(counts_of(instances))

@@ -50,13 +50,13 @@ is later by 480 business minutes = one whole open day ->
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 
 import polars as pl
 
+from ..asof import AsOf, AsOfLike, as_of_value
 from ..staging import Tables
 from .business_time import BusinessCalendars
-from .milestones import milestone_instances
+from .milestones import milestone_instances, with_instance_as_of
 from .status import milestone_status
 
 __all__ = ["LIKELY_CAUSES", "RECONCILIATION_COLUMNS", "milestone_reconciliation", "reconcile_targets"]
@@ -182,7 +182,7 @@ def _whole_days_match(rows: pl.DataFrame, calendars: BusinessCalendars) -> pl.Se
     return both.filter(fits).get_column("_row").unique()
 
 
-def reconcile_targets(instances: pl.DataFrame, tables: Tables, *, as_of: dt.datetime) -> pl.DataFrame:
+def reconcile_targets(instances: pl.DataFrame, tables: Tables, *, as_of: AsOfLike) -> pl.DataFrame:
     """Milestones whose target of record or stopped time differ from the product's, with the likely cause.
 
     Grain: one row per milestone instance of ``instances`` (collected
@@ -271,7 +271,7 @@ def reconcile_targets(instances: pl.DataFrame, tables: Tables, *, as_of: dt.date
     )
     return (
         rows.with_columns(cause.alias("likely_cause"))
-        .pipe(_with_computed_status, as_of)
+        .pipe(_with_computed_status, tables, as_of_value(as_of))
         .sort(
             pl.col("difference_minutes").abs().fill_null(0),
             pl.col("stopped_difference_minutes").abs().fill_null(0),
@@ -283,21 +283,25 @@ def reconcile_targets(instances: pl.DataFrame, tables: Tables, *, as_of: dt.date
     )
 
 
-def _with_computed_status(rows: pl.DataFrame, as_of: dt.datetime) -> pl.DataFrame:
-    """``computed_status``: the status the product's own target would give (the minutes it allows)."""
-    computed = rows.select(
+def _with_computed_status(rows: pl.DataFrame, tables: Tables, as_of: AsOf) -> pl.DataFrame:
+    """``computed_status``: the status the product's own target would give (the minutes it allows),
+    as of each instance's own moment (a date: the end of that day in its business hours' zone)."""
+    frame = rows if "as_of_at" in rows.columns else with_instance_as_of(rows.lazy(), tables, as_of).collect()
+    moment = "as_of_at" if "as_of_at" in rows.columns else "_as_of_at"
+    computed = frame.select(
         pl.col("completed_at"),
         pl.col("computed_target_at").alias("target_at"),
         pl.col("target_minutes"),
         pl.col("elapsed_minutes"),
         pl.col("warning_minutes"),
+        pl.col(moment).alias("_as_of_at"),
         (pl.col("status") == "paused").alias("_paused"),
-    ).select(milestone_status(as_of, paused="_paused").alias("computed_status"))
+    ).select(milestone_status(pl.col("_as_of_at"), paused="_paused").alias("computed_status"))
     return rows.with_columns(computed.to_series())
 
 
 def milestone_reconciliation(
-    tables: Tables, *, as_of: dt.datetime, at_risk_fraction: float = 0.25
+    tables: Tables, *, as_of: AsOfLike, at_risk_fraction: float = 0.25
 ) -> pl.DataFrame:
     """Every milestone whose target of record or stopped time differ from ours, with the likely cause.
 

@@ -1,26 +1,25 @@
 """SLA reports for the command line: ``report milestones``, ``report compliance`` and ``report pauses``.
 
-Each report is ``fn(tables, *, as_of, settings) -> pl.DataFrame`` (collected),
-registered in :data:`REPORTS` under its command-line name.
+Each is a mart of the registry (:mod:`entitlement_core.reports`), a pure
+function of the intermediate layer (:class:`~entitlement_core.basis.Basis`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import polars as pl
 
-from ..settings import Settings
-from ..staging import Tables
-from .compliance import compliance, margin_summary
-from .milestones import INSTANCE_SCHEMA, milestone_instances
-from .pause_audit import CASE_PAUSE_COLUMNS, case_pauses
+from .compliance import from_counts, margin_stats
+from .milestones import INSTANCE_SCHEMA
+from .pause_audit import CASE_PAUSE_COLUMNS
+
+if TYPE_CHECKING:
+    from ..basis import Basis
 
 __all__ = [
     "COMPLIANCE_COLUMNS",
     "MILESTONE_COLUMNS",
-    "REPORTS",
     "compliance_report",
     "milestones_report",
     "pauses_report",
@@ -61,30 +60,29 @@ COMPLIANCE_COLUMNS: tuple[str, ...] = (
 )
 
 
-def milestones_report(tables: Tables, *, as_of: dt.datetime, settings: Settings) -> pl.DataFrame:
-    """Every milestone instance as of ``as_of``.
+def milestones_report(basis: Basis) -> pl.DataFrame:
+    """Every milestone instance as of the basis's value.
 
     Grain: one row per milestone instance (see
     :func:`~entitlement_core.sla.milestones.milestone_instances`), sorted by
     case, start and milestone.
     """
-    instances = milestone_instances(tables, as_of=as_of, at_risk_fraction=settings.at_risk_fraction)
-    return instances.select(MILESTONE_COLUMNS).sort("case_id", "started_at", "milestone").collect()
+    return basis.instances.select(MILESTONE_COLUMNS).sort("case_id", "started_at", "milestone")
 
 
-def compliance_report(tables: Tables, *, as_of: dt.datetime, settings: Settings) -> pl.DataFrame:
-    """Milestone compliance as of ``as_of``.
+def compliance_report(basis: Basis) -> pl.DataFrame:
+    """Milestone compliance as of the basis's value.
 
     Grain: one row per milestone and priority with instances: counts by
     status (``paused``: open with the clock stopped at the as-of moment),
     ``compliance = met / (met + violated)`` (paused time excluded from
     every milestone's elapsed time) and the median margin of completed
-    instances.
+    instances (from the margin histogram).
     """
     by = ("milestone", "priority")
-    instances = milestone_instances(tables, as_of=as_of, at_risk_fraction=settings.at_risk_fraction)
-    counts = compliance(instances, by=by)
-    margins = margin_summary(instances, by=by).select(*by, "median_margin_minutes")
+    parts = basis.sla()
+    counts = from_counts(parts.counts, by=by)
+    margins = margin_stats(parts.margins, by=by).select(*by, "median_margin_minutes")
     return (
         counts.join(margins, on=list(by), how="left", nulls_equal=True)
         .select(COMPLIANCE_COLUMNS)
@@ -93,22 +91,14 @@ def compliance_report(tables: Tables, *, as_of: dt.datetime, settings: Settings)
     )
 
 
-def pauses_report(tables: Tables, *, as_of: dt.datetime, settings: Settings) -> pl.DataFrame:
+def pauses_report(basis: Basis) -> pl.DataFrame:
     """The pause audit: every case whose clock was stopped, most paused share first.
 
     Grain: one row per case with a process whose clock stopped at least
-    once in its life as of ``as_of`` (:func:`~.pause_audit.case_pauses`):
-    life and paused business minutes, the paused share, how often it was
-    paused and resumed, the longest pause, the status that stopped it
-    longest and whether its share is above ``pause_share_threshold``.
+    once in its life as of the basis's value (:attr:`Basis.pauses
+    <entitlement_core.basis.Basis.pauses>`): life and paused business
+    minutes, the paused share, how often it was paused and resumed, the
+    longest pause, the status that stopped it longest and whether its share
+    is above ``pause_share_threshold``.
     """
-    cases, _ = case_pauses(tables, as_of=as_of, threshold=settings.pause_share_threshold)
-    return cases.filter(pl.col("pauses") > 0).select(CASE_PAUSE_COLUMNS)
-
-
-#: The SLA reports by command-line name.
-REPORTS: dict[str, Callable[..., pl.DataFrame]] = {
-    "milestones": milestones_report,
-    "compliance": compliance_report,
-    "pauses": pauses_report,
-}
+    return basis.pauses.cases.filter(pl.col("pauses") > 0).select(CASE_PAUSE_COLUMNS)

@@ -1,163 +1,145 @@
-"""Grant balances of every entitlement, breakage, overage revenue and commitments.
+"""Grant balances, commitments and breakage: the grant drawdown as people read it.
 
-Ties :mod:`.grants` (drawdown) to the native tables: the consumption ledger
-(cases and time-entry hours) plus metered ``usage_events`` are drawn from the
-entitlements' grants as of a moment.
+From :attr:`Basis.grants <entitlement_core.basis.Basis.grants>` (the
+drawdown of entitlements with grants rows) and, for entitlements with only
+a cap, their implicit anchor in closed form
+(:func:`~entitlement_core.usage.positions.anchor_only_grants`): together,
+every grant of every entitlement. Quantities are shown in the resource's
+unit (hours, not minutes), money as plain numbers; both exact until here.
+
+A commitment holds money: it covers ``quantity / unit_rate`` units (to the
+sixth decimal); what it has drawn is shown in money as the units drawn
+times the rate, and what remains as the commitment less that.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import polars as pl
 
-from ..staging import Tables
-from .grants import drawdown, effective_grants
-from .ledger import consumption_ledger
-from .terms import entitlement_terms, known_zones
+from ..display import in_units, money
+from ..kernels.ledger import QUANTITY
+from .grants import base_factor
+from .positions import anchor_only_grants
 
-__all__ = ["balances", "commitments", "grant_allotments", "grant_ledger", "overage_revenue"]
+if TYPE_CHECKING:
+    from ..basis import Basis
+
+__all__ = ["GRANT_COLUMNS", "KEY_COLUMNS", "balances", "breakage_totals", "commitments", "grant_balances"]
+
+#: Columns of :func:`grant_balances`, in display order.
+GRANT_COLUMNS: tuple[str, ...] = (
+    "grant_id", "entitlement_id", "resource", "unit", "kind", "quantity", "units", "unit_rate",
+    "valid_from", "valid_to", "drawn", "balance", "state", "breakage",
+)  # fmt: skip
+
+#: Columns of the per-(entitlement, resource) balances.
+KEY_COLUMNS: tuple[str, ...] = (
+    "entitlement_id", "resource", "granted", "consumed", "remaining", "overage", "breakage", "account_id",
+    "plan",
+)  # fmt: skip
+
+_SHOWN = ("units", "drawn", "balance", "breakage")
 
 
-def _terms(tables: Tables, as_of: dt.datetime) -> pl.LazyFrame:
-    return entitlement_terms(tables, as_of=as_of, zones=known_zones(tables)).select(
-        "entitlement_id", "account_id", "usage_type", "cap", "plan", "start_utc", "end_utc"
-    )
+def balances(basis: Basis) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Every grant's drawdown, and every (entitlement, resource)'s, exact in base units.
 
-
-def grant_ledger(tables: Tables, *, as_of: dt.datetime, terms: pl.LazyFrame | None = None) -> pl.LazyFrame:
-    """Every unit drawn from grants: cases/hours from the consumption ledger, plus metered events.
-
-    Grain: one row per unit of consumption. Columns: entitlement_id, resource,
-    consumed_at, quantity. Events count inside their entitlement's term and
-    not after ``as_of``.
+    Returns ``(per_grant, per_key)`` as :func:`~entitlement_core.usage.grants.drawdown`
+    does, for every entitlement (implicit anchors included).
     """
-    terms = _terms(tables, as_of) if terms is None else terms
-    core = consumption_ledger(tables, as_of=as_of).select(
-        "entitlement_id", pl.col("usage_type").alias("resource"), "consumed_at", "quantity"
-    )
-    events = (
-        tables.usage_events.filter(pl.col("entitlement_id").is_not_null() & (pl.col("occurred_at") <= as_of))
-        .join(terms.select("entitlement_id", "start_utc", "end_utc"), on="entitlement_id", how="inner")
-        .filter((pl.col("occurred_at") >= pl.col("start_utc")) & (pl.col("occurred_at") < pl.col("end_utc")))
-        .select("entitlement_id", "resource", pl.col("occurred_at").alias("consumed_at"), "quantity")
-    )
-    return pl.concat([core, events], how="vertical_relaxed")
+    drawn = basis.grants
+    closed_grants, closed_keys = anchor_only_grants(basis.positions, drawn.per_grant)
+    per_grant = pl.concat([drawn.per_grant, closed_grants], how="vertical_relaxed")
+    per_key = pl.concat([drawn.per_key, closed_keys], how="vertical_relaxed")
+    return per_grant, per_key
 
 
-def balances(tables: Tables, *, as_of: dt.datetime) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Drawdown of every entitlement's grants as of a moment.
+def grant_balances(basis: Basis) -> pl.DataFrame:
+    """Every grant's drawdown as of the basis's moment, with the unit of its resource.
 
-    Returns
+    Grain: one row per grant, implicit anchor grants (an entitlement's cap)
+    included. ``units``, ``drawn``, ``balance`` and ``breakage`` are in the
+    resource's unit; ``quantity`` is the grant's own figure (currency for a
+    commitment, drawn at ``unit_rate`` per unit).
+
+    Example
     -------
-    (per_grant, per_entitlement)
-        See :func:`~entitlement_core.usage.grants.drawdown`; ``per_entitlement``
-        (grain: one row per entitlement and resource) adds account_id and plan.
+    Cap 10, 11 cases, then a 5-case pack: the anchor is drawn 10 (balance 0),
+    the pack 1 (balance 4); after both expire unused, the pack's breakage is 4.
     """
-    terms = _terms(tables, as_of)
-    grants = effective_grants(tables.grants, terms)
-    per_grant, per_ent = drawdown(grants, grant_ledger(tables, as_of=as_of, terms=terms), as_of=as_of)
-    info = terms.select("entitlement_id", "account_id", "plan").collect()
-    return per_grant, per_ent.join(info, on="entitlement_id", how="left")
-
-
-def grant_allotments(tables: Tables, *, as_of: dt.datetime) -> pl.DataFrame:
-    """The allotment of every entitlement that has grants of its own resource, as of a moment.
-
-    Grain: one row per such entitlement: entitlement_id, granted (anchor plus
-    packs, rollovers and commitments drawn or valid as of ``as_of``, less
-    expired unused balance). Entitlements with only a ``cap`` are not listed:
-    their allotment is the cap, exactly as before grants existed. Only those
-    entitlements' consumption is drawn down, so the cost follows the grants,
-    not the cases.
-    """
-    own = (
-        tables.grants.join(tables.entitlements.select("entitlement_id", "usage_type"), on="entitlement_id")
-        .filter(pl.col("resource") == pl.col("usage_type"))
-        .select("entitlement_id")
-        .unique()
-        .collect()
-    )
-    if own.height == 0:
-        return pl.DataFrame(schema={"entitlement_id": pl.String, "granted": pl.Float64})
-    ids = own.get_column("entitlement_id").implode()
-    subset = replace(tables, entitlements=tables.entitlements.filter(pl.col("entitlement_id").is_in(ids)))
-    _, per_ent = balances(subset, as_of=as_of)
-    kinds = subset.entitlements.select("entitlement_id", pl.col("usage_type").alias("resource"))
-    own_resource = per_ent.join(kinds.collect(), on=["entitlement_id", "resource"])
-    return own_resource.select("entitlement_id", "granted")
-
-
-def overage_revenue(tables: Tables, *, as_of: dt.datetime) -> pl.DataFrame:
-    """Overage units priced by the plan's overage rate, by account, owner and month.
-
-    The overage of an entitlement is its uncovered deficit of its own resource
-    (cases or hours beyond all grants), priced at its plan's rate; it is
-    attributed to its latest units of consumption. Metered resources are not
-    priced here (their balances are in :func:`balances`).
-
-    Returns
-    -------
-    pl.DataFrame
-        Grain: one row per (account, month). account_id, account_name, owner,
-        month (first day), overage_units, overage_rate, overage_amount.
-    """
-    terms = _terms(tables, as_of)
-    _, per_ent = balances(tables, as_of=as_of)
-    # The plan's overage rate prices its own resource (cases or hours), not metered extras.
-    own = terms.select("entitlement_id", pl.col("usage_type").alias("resource")).collect()
-    over = (
-        per_ent.filter(pl.col("overage") > 0)
-        .join(own, on=["entitlement_id", "resource"], how="semi")
-        .select("entitlement_id", "resource", "overage")
-    )
-    if over.height == 0:
-        return pl.DataFrame(
-            schema={
-                "account_id": pl.String, "account_name": pl.String, "owner": pl.String, "month": pl.Date,
-                "overage_units": pl.Float64, "overage_rate": pl.Float64, "overage_amount": pl.Float64,
-            }
-        )  # fmt: skip
-    units = (
-        grant_ledger(tables, as_of=as_of, terms=terms)
-        .join(over.lazy(), on=["entitlement_id", "resource"], how="inner")
-        .sort("entitlement_id", "consumed_at", descending=[False, True])
-        .with_columns(pl.col("quantity").cum_sum().over("entitlement_id", "resource").alias("_from_end"))
-        .with_columns(
-            pl.min_horizontal(
-                pl.col("quantity"), (pl.col("overage") - pl.col("_from_end") + pl.col("quantity")).clip(0.0)
-            ).alias("overage_units")
-        )
-        .filter(pl.col("overage_units") > 0)
-    )
-    plans = tables.plans.select("plan", pl.col("overage_rate"))
-    accounts = tables.accounts.select("account_id", pl.col("name").alias("account_name"), "owner")
+    per_grant, _ = balances(basis)
+    units = basis.tables.usage_resources.select("resource", "unit").unique("resource")
+    factor = base_factor(pl.col("resource"))
     return (
-        units.join(terms.select("entitlement_id", "account_id", "plan"), on="entitlement_id", how="left")
-        .join(plans, on="plan", how="left")
-        .join(accounts, on="account_id", how="left")
-        .with_columns(pl.col("consumed_at").dt.date().dt.month_start().alias("month"))
-        .group_by("account_id", "account_name", "owner", "month")
-        .agg(
-            pl.col("overage_units").sum(),
-            pl.col("overage_rate").max(),
-            (pl.col("overage_units") * pl.col("overage_rate")).sum().alias("overage_amount"),
+        per_grant.lazy()
+        .join(units, on="resource", how="left")
+        .with_columns(
+            pl.coalesce("unit", "resource").alias("unit"),
+            *[in_units(c, factor).alias(c) for c in _SHOWN],
+            money("quantity"),
+            money("unit_rate"),
         )
-        .sort("month", "account_id")
-        .collect()
+        .select(GRANT_COLUMNS)
+        .sort("entitlement_id", "valid_from", "grant_id")
+        .collect(engine="in-memory")
     )
 
 
-def commitments(per_grant: pl.DataFrame) -> pl.DataFrame:
-    """Monetary commitments with the amount drawn and remaining, in currency.
-
-    Grain: one row per commitment grant.
-    """
-    return per_grant.filter(pl.col("kind") == "commitment").select(
-        "grant_id", "entitlement_id", "state",
-        pl.col("quantity").alias("committed_amount"),
-        "unit_rate",
-        (pl.col("drawn") * pl.col("unit_rate")).alias("drawn_amount"),
-        (pl.col("balance") * pl.col("unit_rate")).alias("remaining_amount"),
+def key_balances(basis: Basis) -> pl.DataFrame:
+    """Grant balances per (entitlement, resource), in the resource's unit (:data:`KEY_COLUMNS`)."""
+    _, per_key = balances(basis)
+    info = basis.positions.select("entitlement_id", "account_id", "plan")
+    factor = base_factor(pl.col("resource"))
+    return (
+        per_key.join(info, on="entitlement_id", how="left")
+        .with_columns(
+            in_units(c, factor).alias(c) for c in ("granted", "consumed", "remaining", "overage", "breakage")
+        )
+        .select(KEY_COLUMNS)
+        .sort("entitlement_id", "resource")
     )  # fmt: skip
+
+
+def commitments(grants: pl.DataFrame) -> pl.DataFrame:
+    """Monetary commitments with the amount committed, drawn and remaining, in currency.
+
+    ``grants`` is :func:`grant_balances` output (any extra columns kept);
+    grain: one row per commitment grant. ``drawn_amount`` is the units drawn
+    at the rate, ``remaining_amount`` the commitment less that;
+    ``pct_drawn`` their share.
+    """
+    money_q = lambda c: pl.col(c).cast(QUANTITY)  # noqa: E731
+    drawn = money_q("drawn") * money_q("unit_rate")
+    share = pl.when(pl.col("committed_amount") > 0).then(pl.col("drawn_amount") / pl.col("committed_amount"))
+    return (
+        grants.filter(pl.col("kind") == "commitment")
+        .with_columns(
+            pl.col("quantity").alias("committed_amount"),
+            money(drawn).alias("drawn_amount"),
+            money(money_q("quantity") - drawn).alias("remaining_amount"),
+        )
+        .with_columns(share.alias("pct_drawn"))
+        .sort("remaining_amount", "grant_id", descending=[True, False])
+    )
+
+
+def breakage_totals(grants: pl.DataFrame) -> pl.DataFrame:
+    """Breakage (expired unused balance) per resource, with the grants it comes from.
+
+    Grain: one row per resource with any grant: resource, unit, breakage,
+    expired_grants, grants_with_breakage. Commitment breakage also in currency
+    (``breakage_amount``: unused units times the unit rate; null otherwise).
+    """
+    return (
+        grants.group_by("resource", "unit")
+        .agg(
+            pl.col("breakage").sum(),
+            (pl.col("state") == "expired").sum().cast(pl.Int64).alias("expired_grants"),
+            (pl.col("breakage") > 0).sum().cast(pl.Int64).alias("grants_with_breakage"),
+            (pl.col("breakage") * pl.col("unit_rate")).sum().alias("breakage_amount"),
+        )
+        .with_columns(pl.when(pl.col("breakage_amount") > 0).then(pl.col("breakage_amount")))
+        .sort("resource")
+    )

@@ -1,33 +1,42 @@
-"""Overage: the consumption beyond an entitlement's cap, listed and priced.
+"""Overage: the consumption no grant covers, listed, summed and priced (one meaning everywhere).
 
-DOMAIN.md, "Overflow": cases beyond the cap are overage cases: counted,
-listed, priced where the plan has an overage rate.
+DOMAIN.md, "Overflow" and usage management: consumption beyond the cap is
+overage; with grants, the cap is the anchor among packs, rollovers and
+commitments, and overage is what none of them covers (a pack bought after
+running out covers the deficit first). So an entitlement's overage is
+``max(consumed - allotment, 0)`` (:func:`~entitlement_core.usage.positions.positions`),
+and the units that carry it are its last units in consumption order
+(:data:`~entitlement_core.kernels.rows.OVERAGE_UNITS`):
 
-- Units are taken in consumption order: consumption moment, then
-  ``case_id``, then ``time_entry_id``. With a cap of N cases, the (N+1)-th
-  case onwards is overage.
-- For ``hours`` the overage quantity is the hours beyond the cap, attributed
-  to the time entries that crossed it: the entry that crosses the cap
-  carries only its part beyond it.
-- ``overage_amount = overage_quantity * overage_rate`` of the entitlement's
-  plan; null when the plan has no rate (or there is no plan).
-- Unlimited and date-only (``none``) entitlements have no overage. The
-  overflow policy (allow / warn / block) does not change the figures: it
-  says what the support process does with new cases, and is reported
-  alongside.
+- with only a cap of N cases, the (N+1)-th case onwards;
+- for ``hours``, the hours beyond, on the entries that crossed it (the
+  crossing entry carries only its part beyond);
+- ``overage_amount = overage_quantity * overage_rate`` of the plan, exact;
+  null when the plan has no rate (or there is no plan).
+
+Unlimited and date-only entitlements have no overage. The overflow policy
+(allow / warn / block) does not change the figures: it says what the
+support process does with new cases, and is reported alongside.
+
+The listing (report ``overage``), the summary per entitlement (the
+Utilization and Data pages) and the revenue per account and month (the
+Revenue page) are three views of the same units.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import polars as pl
 
-from ..staging import Tables
-from .ledger import consumption_units, running_totals
-from .terms import check_as_of, entitlement_terms, known_zones, with_local_date
+from ..display import in_units, money
+from ..kernels.ledger import QUANTITY
 
-__all__ = ["OVERAGE_COLUMNS", "overage_cases", "overage_summary"]
+if TYPE_CHECKING:
+    from ..basis import Basis
+
+__all__ = ["OVERAGE_COLUMNS", "REVENUE_SCHEMA", "overage_listing", "overage_revenue", "overage_summary"]
 
 OVERAGE_COLUMNS = (
     "entitlement_id", "account_id", "plan", "usage_type", "unit", "cap", "overage_index", "source",
@@ -35,164 +44,81 @@ OVERAGE_COLUMNS = (
     "overage_quantity", "overage_rate", "overage_amount", "is_deleted", "overflow",
 )  # fmt: skip
 
+REVENUE_SCHEMA: dict[str, pl.DataType] = {
+    "account_id": pl.String(), "account_name": pl.String(), "owner": pl.String(), "month": pl.Date(),
+    "overage_units": pl.Float64(), "overage_rate": pl.Float64(), "overage_amount": pl.Float64(),
+}  # fmt: skip
 
-def overage_cases(tables: Tables, *, as_of: dt.datetime) -> pl.LazyFrame:
-    """Every unit of consumption beyond its entitlement's cap, as of a moment.
 
-    Grain: one row per overage unit (a case, or a time entry for ``hours``).
+def _amount(base: str) -> pl.Expr:
+    """A base quantity priced at the plan's overage rate, exact (rate per unit; an hour is 60 base units)."""
+    return money(pl.col(base) * pl.col("overage_rate") / pl.col("factor"))
 
-    Parameters
-    ----------
-    tables
-        The native tables.
-    as_of
-        The as-of moment (timezone-aware).
 
-    Returns
-    -------
-    pl.LazyFrame
-        :data:`OVERAGE_COLUMNS`; ``overage_index`` numbers the overage units
-        of an entitlement from 1 in consumption order, ``running_quantity``
-        is the total consumed up to and including the row.
+def _units(basis: Basis) -> pl.LazyFrame:
+    """The overage units with their entitlement's facts."""
+    facts = basis.positions.lazy().select(
+        "_ent", "entitlement_id", "account_id", "plan", "usage_type", "unit", "factor", "cap_base",
+        "overflow", "overage_rate",
+    )  # fmt: skip
+    return basis.overage_units.lazy().join(facts, on="_ent", how="inner", maintain_order="left")
+
+
+def overage_listing(basis: Basis) -> pl.DataFrame:
+    """Every unit of consumption no grant covers, as of the basis's moment.
+
+    Grain: one row per overage unit (a case, or a time entry for ``hours``),
+    by entitlement then in consumption order. :data:`OVERAGE_COLUMNS`;
+    ``overage_index`` numbers the overage units of an entitlement from 1,
+    ``running_quantity`` is the total consumed up to and including the row,
+    ``cap`` the allotment.
 
     Examples
     --------
     Cap 10 and 12 cases in term: the 11th and 12th cases (by consumption
     moment, then ``case_id``) are overage, priced at the plan's rate each.
-    An hours entitlement with cap 100 and entries of 60, 30 and 20 hours:
-    the third entry crosses the cap and carries 10 overage hours.
+    Cap 10, 11 cases, then a 5-case pack: none (the pack covers the 11th).
     """
-    as_of = check_as_of(as_of)
-    zones = known_zones(tables)
-    terms = _capped_terms(tables, as_of, zones)
-    keep = ("account_id", "plan", "overflow", "timezone", "start_date", "start_utc")
-    beyond = _beyond_cap(tables, terms, as_of=as_of, zones=zones, keep=keep)
-    dated = with_local_date(
-        beyond.rename({"consumed_date": "_entry_date"}),
-        "consumed_at",
-        "_case_date",
-        zones,
-        anchor=("start_date", "start_utc"),
-    ).with_columns(pl.coalesce("_entry_date", "_case_date").alias("consumed_date"))
-    rates = tables.plans.select("plan", "overage_rate")
     return (
-        dated.join(rates, on="plan", how="left", maintain_order="left")
+        _units(basis)
         .with_columns(
-            (pl.col("overage_quantity") * pl.col("overage_rate")).round(6).alias("overage_amount"),
-            pl.when(pl.col("usage_type") == "hours")
-            .then(pl.lit("hours"))
-            .otherwise(pl.lit("cases"))
-            .alias("unit"),
+            pl.when(pl.col("is_case")).then(pl.lit("case")).otherwise(pl.lit("time_entry")).alias("source"),
+            in_units("cap_base").alias("cap"),
+            in_units("quantity").alias("quantity"),
+            in_units("running_quantity").alias("running_quantity"),
+            in_units("overage_quantity").alias("overage_quantity"),
+            _amount("overage_quantity").alias("overage_amount"),
+            money("overage_rate").alias("overage_rate"),
         )
         .select(OVERAGE_COLUMNS)
+        .collect(engine="in-memory")
     )
 
 
-def _capped_terms(tables: Tables, as_of: dt.datetime, zones: list[str]) -> pl.LazyFrame:
-    """Capped ``cases`` and ``hours`` entitlements (few rows: materialised once)."""
-    return (
-        entitlement_terms(tables, as_of=as_of, zones=zones)
-        .filter(pl.col("cap").is_not_null() & pl.col("usage_type").is_in(["cases", "hours"]))
-        .collect()
-        .lazy()
-    )
+def overage_summary(basis: Basis) -> pl.DataFrame:
+    """Overage per entitlement, as of the basis's moment.
 
-
-def _beyond_cap(
-    tables: Tables, terms: pl.LazyFrame, *, as_of: dt.datetime, zones: list[str], keep: tuple[str, ...]
-) -> pl.LazyFrame:
-    """The units beyond the cap, with ``running_quantity``, ``overage_quantity``, ``overage_index``.
-
-    A first, narrow pass finds the entitlements over their cap; only their
-    units are then listed and ordered, the ordering running on a narrow frame
-    (keys and quantities) joined back by row.
+    Grain: one row per entitlement with consumption no grant covers.
+    ``entitlement_id, account_id, account_name, owner, plan, usage_type,
+    unit, cap`` (the allotment), ``consumed, overage_units`` (consumed -
+    cap), ``overage_count`` (overage cases or time entries), ``overage_rate,
+    overage_amount, overflow``; largest amount first.
     """
-    over = (
-        consumption_units(tables, terms, as_of=as_of, zones=zones, keep=("cap",))
-        .group_by("_ent")
-        .agg(pl.col("quantity").sum().round(9).alias("_consumed"), pl.col("cap").first())
-        .filter(pl.col("_consumed") > pl.col("cap"))
-        .select("_ent")
-        .collect()
-    )
-    over_terms = terms.join(over.lazy(), on="_ent", how="semi")
-    # Materialised once: the ordering below and the join back both read it.
-    subset = (
-        consumption_units(
-            tables, over_terms, as_of=as_of, zones=zones, keep=tuple(dict.fromkeys(("cap", *keep)))
-        )
-        .with_row_index("_row")
-        .collect()
-    )
-    order = (
-        # Sorted eagerly: the frame is in memory already.
-        running_totals(
-            subset.select("_row", "_ent", "consumed_at", "case_id", "time_entry_id", "quantity", "cap")
-        )
-        .lazy()
-        .filter(pl.col("running_quantity") > pl.col("cap"))
-        .with_columns(
-            # The crossing unit carries only its part beyond the cap.
-            pl.min_horizontal(pl.col("quantity"), pl.col("running_quantity") - pl.col("cap"))
-            .round(9)
-            .alias("overage_quantity"),
-            pl.int_range(1, pl.len() + 1).over("_ent").alias("overage_index"),
-        )
-        .select("_row", "running_quantity", "overage_quantity", "overage_index")
-    )
-    # In consumption order: the listing needs no sort of its wide rows.
-    return order.join(subset.lazy(), on="_row", how="inner", maintain_order="left")
-
-
-def overage_summary(tables: Tables, *, as_of: dt.datetime) -> pl.LazyFrame:
-    """Overage per entitlement, as of a moment.
-
-    Grain: one row per entitlement with consumption beyond its cap.
-
-    Returns
-    -------
-    pl.LazyFrame
-        ``entitlement_id, account_id, account_name, owner, plan, usage_type,
-        unit, cap, consumed, overage_units`` (consumed - cap),
-        ``overage_count`` (overage cases or time entries),
-        ``overage_rate, overage_amount, overflow``, largest amount first.
-    """
-    as_of = check_as_of(as_of)
-    zones = known_zones(tables)
-    terms = _capped_terms(tables, as_of, zones)
-    beyond = _beyond_cap(tables, terms, as_of=as_of, zones=zones, keep=())
-    per = beyond.group_by("_ent").agg(
-        pl.col("running_quantity").max().alias("consumed"),
-        pl.col("overage_quantity").sum().round(9).alias("overage_units"),
-        pl.len().cast(pl.Int64).alias("overage_count"),
-    )
-    accounts = tables.accounts.select("account_id", pl.col("name").alias("account_name"), "owner")
-    rates = tables.plans.select("plan", "overage_rate")
+    counts = basis.overage_units.lazy().group_by("_ent").agg(pl.len().cast(pl.Int64).alias("overage_count"))
+    accounts = basis.tables.accounts.select("account_id", pl.col("name").alias("account_name"), "owner")
     return (
-        terms.join(per, on="_ent", how="inner")
-        .join(rates, on="plan", how="left")
+        basis.positions.lazy()
+        .filter(pl.col("overage_base") > 0)
+        .join(counts, on="_ent", how="left")
         .join(accounts, on="account_id", how="left")
-        .with_columns(
-            (pl.col("overage_units") * pl.col("overage_rate")).round(6).alias("overage_amount"),
-            pl.when(pl.col("usage_type") == "hours")
-            .then(pl.lit("hours"))
-            .otherwise(pl.lit("cases"))
-            .alias("unit"),
-        )
         .select(
-            "entitlement_id",
-            "account_id",
-            "account_name",
-            "owner",
-            "plan",
-            "usage_type",
-            "unit",
-            "cap",
-            "consumed",
-            "overage_units",
-            "overage_count",
-            "overage_rate",
-            "overage_amount",
+            "entitlement_id", "account_id", "account_name", "owner", "plan", "usage_type", "unit",
+            in_units("cap_base").alias("cap"),
+            in_units("consumed_base").alias("consumed"),
+            in_units("overage_base").alias("overage_units"),
+            pl.col("overage_count").fill_null(0),
+            money("overage_rate").alias("overage_rate"),
+            _amount("overage_base").alias("overage_amount"),
             "overflow",
         )
         .sort(
@@ -200,4 +126,46 @@ def overage_summary(tables: Tables, *, as_of: dt.datetime) -> pl.LazyFrame:
             descending=[True, True, False],
             nulls_last=True,
         )
+        .collect(engine="in-memory")
+    )  # fmt: skip
+
+
+def overage_revenue(
+    basis: Basis, *, plan: Sequence[str] = (), usage_type: Sequence[str] = ()
+) -> pl.DataFrame:
+    """Overage priced at the plan's overage rate, per account and month, as of the basis's moment.
+
+    Grain: one row per (account, month of the units' local day): account_id,
+    account_name, owner, month (first day), overage_units, overage_rate,
+    overage_amount. Only entitlements of the given plans and usage types
+    (empty: all). Overage of a plan without an overage rate has units and
+    a zero amount.
+    """
+    units = _units(basis)
+    if plan:
+        units = units.filter(pl.col("plan").is_in(list(plan)))
+    if usage_type:
+        units = units.filter(pl.col("usage_type").is_in(list(usage_type)))
+    accounts = basis.tables.accounts.select("account_id", pl.col("name").alias("account_name"), "owner")
+    priced = units.with_columns(
+        (pl.col("overage_quantity") * pl.col("overage_rate") / pl.col("factor")).alias("_amount"),
+        (pl.col("overage_quantity") / pl.col("factor")).alias("_units"),
+    )
+    return (
+        priced.join(accounts, on="account_id", how="left")
+        .with_columns(pl.col("consumed_date").dt.month_start().alias("month"))
+        .group_by("account_id", "account_name", "owner", "month")
+        .agg(
+            pl.col("_units").sum().alias("overage_units"),
+            pl.col("overage_rate").max(),
+            pl.col("_amount").sum().alias("overage_amount"),
+        )
+        .with_columns(
+            pl.col("overage_units").cast(QUANTITY).pipe(money),
+            money("overage_rate"),
+            money("overage_amount"),
+        )
+        .sort("month", "account_id")
+        .select([pl.col(c).cast(t) for c, t in REVENUE_SCHEMA.items()])
+        .collect(engine="in-memory")
     )

@@ -20,14 +20,12 @@ consumed`` the report names the likely cause:
 
 from __future__ import annotations
 
-import datetime as dt
+from typing import TYPE_CHECKING
 
 import polars as pl
 
-from ..settings import Thresholds
-from ..staging import Tables
-from .unmatched import out_of_term_cases
-from .utilization import utilization
+if TYPE_CHECKING:
+    from ..basis import Basis
 
 __all__ = ["LIKELY_CAUSES", "reconcile", "reconciliation"]
 
@@ -42,52 +40,27 @@ LIKELY_CAUSES = (
 _TOLERANCE = 1e-6
 
 
-def reconciliation(
-    tables: Tables, *, as_of: dt.datetime, thresholds: Thresholds | None = None
-) -> pl.LazyFrame:
+def reconciliation(basis: Basis) -> pl.DataFrame:
     """Entitlements whose Salesforce remaining-cases counter disagrees with the rules.
 
     Grain: one row per entitlement with ``crm_remaining_cases`` set and
     different from ``remaining`` (or with no cap here).
 
-    Parameters
-    ----------
-    tables
-        The native tables.
-    as_of
-        The as-of moment (timezone-aware).
-    thresholds
-        Only used for the ``status`` shown (default thresholds when omitted).
-
     Returns
     -------
-    pl.LazyFrame
-        ``entitlement_id, account_id, usage_type, cap, consumed, remaining,
-        crm_remaining_cases, difference`` (``crm_remaining_cases -
-        remaining``), ``deleted_cases, out_of_term_cases, likely_cause``,
-        plus ``status`` and ``plan``; largest absolute difference first.
+    pl.DataFrame
+        The utilization columns of those entitlements plus
+        ``crm_remaining_cases, difference`` (``crm_remaining_cases -
+        remaining``), ``deleted_cases, out_of_term_cases, likely_cause``;
+        largest absolute difference first.
 
     Examples
     --------
     Cap 10, 9 cases of which 2 deleted: remaining 1; Salesforce says 3:
     difference 2 = deleted cases, cause ``deleted cases``.
     """
-    util = utilization(tables, as_of=as_of, thresholds=thresholds or Thresholds())
-    return reconcile(util, out_of_term_cases(tables, as_of=as_of)).select(
-        "entitlement_id",
-        "account_id",
-        "usage_type",
-        "cap",
-        "consumed",
-        "remaining",
-        "crm_remaining_cases",
-        "difference",
-        "deleted_cases",
-        "out_of_term_cases",
-        "likely_cause",
-        "status",
-        "plan",
-    )
+    rows = reconcile(basis.mart("utilization").lazy(), basis.mart("out-of-term-cases").lazy())
+    return rows.collect()
 
 
 def reconcile(util: pl.LazyFrame, out_of_term: pl.LazyFrame) -> pl.LazyFrame:
@@ -116,7 +89,7 @@ def reconcile(util: pl.LazyFrame, out_of_term: pl.LazyFrame) -> pl.LazyFrame:
         .join(outside, on="entitlement_id", how="left")
         .with_columns(
             pl.col("out_of_term_cases").fill_null(0),
-            (pl.col("crm_remaining_cases") - pl.col("remaining")).round(9).alias("difference"),
+            (pl.col("crm_remaining_cases") - pl.col("remaining")).alias("difference"),
         )
         .filter(pl.col("cap").is_null() | (diff.abs() > _TOLERANCE))
         .with_columns(cause.alias("likely_cause"))

@@ -29,6 +29,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
+from ..asof import AsOfLike, as_of_value
+from ..kernels.zones import DAY_US, UTC_TS, local_midnight_utc
 from ..staging import Tables
 
 __all__ = [
@@ -41,8 +43,7 @@ __all__ = [
     "with_local_midnight",
 ]
 
-UTC_TS = pl.Datetime("us", "UTC")
-_DAY_US = 86_400_000_000
+_DAY_US = DAY_US
 
 
 def check_as_of(as_of: dt.datetime) -> dt.datetime:
@@ -73,35 +74,6 @@ def known_zones(tables: Tables) -> list[str]:
     return sorted(zones)
 
 
-def _midnight_in(naive: pl.Expr, zone: str) -> pl.Expr:
-    """First instant of a local day in ``zone``, as UTC.
-
-    Where midnight does not exist (a DST jump at 00:00, e.g. America/Santiago)
-    the day starts at the jump; where it is repeated, at the earlier one.
-    """
-    if zone == "UTC":
-        return naive.dt.replace_time_zone("UTC")
-    steps = [naive + pl.duration(minutes=m) for m in (0, 30, 60, 120)]
-    return pl.coalesce(
-        [s.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null") for s in steps]
-    ).dt.convert_time_zone("UTC")
-
-
-def local_midnight_utc(date: pl.Expr, timezone: pl.Expr, zones: Sequence[str]) -> pl.Expr:
-    """UTC instant at which the local day ``date`` begins in the row's ``timezone``.
-
-    Zones not in ``zones`` are treated as UTC. Vectorised: one branch per zone.
-    """
-    naive = date.cast(pl.Datetime("us"))
-    others = [z for z in zones if z != "UTC"]
-    if not others:
-        return naive.dt.replace_time_zone("UTC")
-    chain = pl.when(timezone == others[0]).then(_midnight_in(naive, others[0]))
-    for zone in others[1:]:
-        chain = chain.when(timezone == zone).then(_midnight_in(naive, zone))
-    return chain.otherwise(naive.dt.replace_time_zone("UTC"))
-
-
 def with_local_midnight(
     frame: pl.LazyFrame, date: str, out: str, zones: Sequence[str], *, maintain_order: bool = True
 ) -> pl.LazyFrame:
@@ -122,18 +94,7 @@ def with_local_midnight(
     )
 
 
-def _as_of_days(as_of: dt.datetime, zones: Sequence[str]) -> pl.LazyFrame:
-    """One row per zone: the as-of moment's calendar day there."""
-    return pl.LazyFrame(
-        {
-            "timezone": list(zones),
-            "as_of_date": [as_of.astimezone(ZoneInfo(z)).date() for z in zones],
-        },
-        schema={"timezone": pl.String, "as_of_date": pl.Date},
-    )
-
-
-def entitlement_terms(tables: Tables, *, as_of: dt.datetime, zones: Sequence[str]) -> pl.LazyFrame:
+def entitlement_terms(tables: Tables, *, as_of: AsOfLike, zones: Sequence[str]) -> pl.LazyFrame:
     """Entitlements with their time zone, UTC term bounds and as-of day.
 
     Grain: one row per entitlement.
@@ -143,7 +104,8 @@ def entitlement_terms(tables: Tables, *, as_of: dt.datetime, zones: Sequence[str
     tables
         The native tables.
     as_of
-        The as-of moment (timezone-aware).
+        The as-of value: a moment, or a date meaning the end of that day in
+        each entitlement's zone (:class:`~entitlement_core.asof.AsOf`).
     zones
         Valid zone names (:func:`known_zones`).
 
@@ -153,9 +115,16 @@ def entitlement_terms(tables: Tables, *, as_of: dt.datetime, zones: Sequence[str
         ``_ent`` (an integer key in ``entitlement_id`` order, cheaper than
         the text to join, group and sort by), every entitlement column, ``timezone``, ``start_utc`` (local
         midnight of ``start_date``), ``end_utc`` (local midnight after
-        ``end_date``) and ``as_of_date`` (the as-of moment's local day).
+        ``end_date``), ``as_of_at`` (the entitlement's as-of moment, UTC) and
+        ``as_of_date`` (its local as-of day).
+
+    Examples
+    --------
+    A term ending 2026-06-30 in Asia/Tokyo: as of the date ``2026-06-30`` its
+    ``as_of_at`` is 2026-06-30T14:59:59.999999Z and its as-of day 06-30, its
+    last day (active); as of ``2026-07-01`` it is expired (EXAMPLES.md 28).
     """
-    as_of = check_as_of(as_of)
+    as_of = as_of_value(as_of)
     valid = list(zones)
     bh = tables.business_hours.select("business_hours_id", pl.col("timezone").alias("_own_tz"))
     proc = tables.entitlement_processes.select(
@@ -186,8 +155,8 @@ def entitlement_terms(tables: Tables, *, as_of: dt.datetime, zones: Sequence[str
     zoned = with_local_midnight(zoned, "start_date", "start_utc", valid)
     zoned = with_local_midnight(zoned, "_next_date", "end_utc", valid)
     return (
-        zoned.join(_as_of_days(as_of, valid), on="timezone", how="left")
-        .select(*names, "timezone", "start_utc", "end_utc", "as_of_date")
+        zoned.join(as_of.zone_table(valid).lazy(), on="timezone", how="left")
+        .select(*names, "timezone", "start_utc", "end_utc", "as_of_at", "as_of_date")
         .sort("entitlement_id")
         .with_row_index("_ent")
     )

@@ -1,27 +1,28 @@
-"""Consumption over time, for charts: weekly totals and an entitlement's burndown.
+"""Consumption over time, for charts: weekly totals and an entitlement's burn-down.
 
-Weeks start on Monday and are weeks of the local consumption day (the
-entitlement's time zone). The burndown follows one entitlement day by day
-over its term up to the as-of day, then projects the burn rate to the end
-of the term (DOMAIN.md, "Burn rate, projection").
+Both read the consumption kernel's days (:attr:`Basis.consumption
+<entitlement_core.basis.Basis.consumption>`: per entitlement and local day),
+so they agree with utilization to the unit. Weeks start on Monday and are
+weeks of the local consumption day (the entitlement's time zone). The
+burn-down follows one entitlement day by day over its term up to the as-of
+day, then projects the burn rate to the end of the term (DOMAIN.md, "Burn
+rate, projection").
 """
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
-from ..settings import Thresholds
-from ..staging import Tables
-from .ledger import consumption_ledger
-from .utilization import utilization
+from ..display import in_units
 
-__all__ = ["burndown", "weekly_consumption"]
+if TYPE_CHECKING:
+    from ..basis import Basis
 
-_BURNDOWN_SCHEMA = {
+__all__ = ["BURNDOWN_SCHEMA", "burndown", "weekly_consumption"]
+
+BURNDOWN_SCHEMA = {
     "date": pl.Date,
     "consumed": pl.Float64,
     "remaining": pl.Float64,
@@ -32,9 +33,7 @@ _BURNDOWN_SCHEMA = {
 }
 
 
-def weekly_consumption(
-    tables: Tables, *, as_of: dt.datetime, by: Literal["entitlement", "tier"] = "entitlement"
-) -> pl.LazyFrame:
+def weekly_consumption(basis: Basis, *, by: Literal["entitlement", "tier"] = "entitlement") -> pl.DataFrame:
     """Consumption per week, per entitlement or per account tier.
 
     Grain: one row per (``week_start_date``, entitlement) or per
@@ -42,47 +41,48 @@ def weekly_consumption(
 
     Parameters
     ----------
-    tables
-        The native tables.
-    as_of
-        The as-of moment (timezone-aware).
+    basis
+        The intermediate layer (data and as-of).
     by
         ``"entitlement"`` or ``"tier"`` (the account's tier; cases and hours
         are kept apart by ``unit``).
 
     Returns
     -------
-    pl.LazyFrame
+    pl.DataFrame
         ``week_start_date``, the key columns, ``unit``, ``consumed`` (cases
         or hours) and ``units`` (ledger rows: cases or time entries).
     """
     if by not in ("entitlement", "tier"):
         raise ValueError(f"by must be 'entitlement' or 'tier', not {by!r}")
-    ledger = consumption_ledger(tables, as_of=as_of).with_columns(
-        pl.col("consumed_date").dt.truncate("1w").alias("week_start_date"),
-        pl.when(pl.col("usage_type") == "hours")
-        .then(pl.lit("hours"))
-        .otherwise(pl.lit("cases"))
-        .alias("unit"),
+    facts = basis.terms.lazy().select("_ent", "entitlement_id", "account_id", "usage_type", "unit", "factor")
+    days = (
+        basis.consumption.daily.lazy()
+        .join(facts, on="_ent", how="inner")
+        .with_columns(pl.col("consumed_date").dt.truncate("1w").alias("week_start_date"))
     )
     if by == "entitlement":
         keys = ["week_start_date", "entitlement_id", "usage_type", "unit"]
     else:
-        tiers = tables.entitlements.select("entitlement_id", "account_id").join(
-            tables.accounts.select("account_id", "tier"), on="account_id", how="left"
-        )
-        ledger = ledger.join(tiers.select("entitlement_id", "tier"), on="entitlement_id", how="left")
+        tiers = basis.tables.accounts.select("account_id", "tier")
+        days = days.join(tiers, on="account_id", how="left")
         keys = ["week_start_date", "tier", "unit"]
     return (
-        ledger.group_by(keys)
-        .agg(pl.col("quantity").sum().round(9).alias("consumed"), pl.len().cast(pl.Int64).alias("units"))
+        days.group_by(keys)
+        .agg(
+            # Summed exactly in base units (one unit per group: cases or minutes), shown in the unit.
+            pl.col("quantity").sum(),
+            pl.col("factor").first(),
+            pl.col("units").sum().cast(pl.Int64).alias("units"),
+        )
+        .with_columns(in_units("quantity").alias("consumed"))
+        .select(*keys, "consumed", "units")
         .sort(keys, nulls_last=True)
+        .collect()
     )
 
 
-def burndown(
-    tables: Tables, entitlement_id: str, *, as_of: dt.datetime, burn_window_days: int = 90
-) -> pl.LazyFrame:
+def burndown(basis: Basis, entitlement_id: str) -> pl.DataFrame:
     """Day-by-day consumption of one entitlement over its term, with the projection.
 
     Grain: one row per day of the term (``start_date`` to ``end_date``).
@@ -100,40 +100,37 @@ def burndown(
     as of Jan 5: consumed 0, 4, 4, 6, 6 for Jan 1-5; burn rate 6/5 a day, so
     projected_consumed on Jan 10 is 6 + 1.2 * 5 = 12.
     """
-    only = pl.col("entitlement_id") == entitlement_id
-    mine = dataclasses.replace(
-        tables, entitlements=tables.entitlements.filter(only), cases=tables.cases.filter(only)
-    )
-    util = utilization(
-        mine, as_of=as_of, thresholds=Thresholds(), burn_window_days=burn_window_days
-    ).collect()
+    util = basis.mart("utilization").filter(pl.col("entitlement_id") == entitlement_id)
     if util.height == 0:
-        return pl.LazyFrame(schema=_BURNDOWN_SCHEMA)
+        return pl.DataFrame(schema=BURNDOWN_SCHEMA)
     row = util.row(0, named=True)
     start, end, as_of_date = row["start_date"], row["end_date"], row["as_of_date"]
-    cap, burn, consumed_now = row["cap"], row["burn_rate_per_day"], row["consumed"]
+    ent = basis.terms.filter(pl.col("entitlement_id") == entitlement_id).select("_ent", "factor")
     daily = (
-        consumption_ledger(mine, as_of=as_of)
-        .group_by(pl.col("consumed_date").alias("date"))
-        .agg(pl.col("quantity").sum().alias("_day"))
+        basis.consumption.daily.lazy()
+        .join(ent.lazy(), on="_ent", how="inner")
+        .select(pl.col("consumed_date").alias("date"), "quantity", "factor")
     )
     days = pl.LazyFrame({"date": pl.date_range(start, end, "1d", eager=True)})
     after = (pl.col("date") - pl.lit(as_of_date)).dt.total_days()
-    cap_lit = pl.lit(cap, dtype=pl.Float64)
-    projected = pl.lit(consumed_now, dtype=pl.Float64) + pl.lit(burn, dtype=pl.Float64) * after
+    cap = pl.lit(row["cap"], dtype=pl.Float64)
+    burn = pl.lit(row["burn_rate_per_day"], dtype=pl.Float64)
+    projected = pl.lit(row["consumed"], dtype=pl.Float64) + burn * after
     return (
         days.join(daily, on="date", how="left")
         .sort("date")
-        .with_columns(pl.col("_day").fill_null(0.0).cum_sum().round(9).alias("_cum"))
+        .with_columns(
+            # Running total exact in base units, shown in the unit.
+            in_units(pl.col("quantity").fill_null(0).cum_sum(), pl.lit(float(ent["factor"][0]))).alias("_cum")
+        )
         .select(
             "date",
             pl.when(pl.col("date") <= as_of_date).then(pl.col("_cum")).alias("consumed"),
-            pl.when(pl.col("date") <= as_of_date)
-            .then((cap_lit - pl.col("_cum")).round(9))
-            .alias("remaining"),
-            pl.when(after >= 0).then(projected.round(6)).alias("projected_consumed"),
-            pl.when(after >= 0).then((cap_lit - projected).round(6)).alias("projected_remaining"),
-            cap_lit.alias("cap"),
+            pl.when(pl.col("date") <= as_of_date).then(cap - pl.col("_cum")).alias("remaining"),
+            pl.when(after >= 0).then(projected).alias("projected_consumed"),
+            pl.when(after >= 0).then(cap - projected).alias("projected_remaining"),
+            cap.alias("cap"),
             (after > 0).alias("is_projection"),
         )
+        .collect()
     )

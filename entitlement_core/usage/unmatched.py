@@ -23,13 +23,15 @@ no moment yet and is not listed; neither is a moment after the as-of moment.
 
 from __future__ import annotations
 
-import datetime as dt
+from typing import TYPE_CHECKING
 
 import polars as pl
 
-from ..staging import Tables
-from .ledger import consumption_moment
-from .terms import UTC_TS, check_as_of, entitlement_terms, known_zones, with_local_date
+from ..kernels.ledger import consumption_moment
+from .terms import with_local_date
+
+if TYPE_CHECKING:
+    from ..basis import Basis
 
 __all__ = ["MATCH_REASONS", "out_of_term_cases", "unmatched_cases"]
 
@@ -39,21 +41,18 @@ MATCH_REASONS = ("same asset", "same contact", "same service contract", "same ac
 _CASE_KEYS = {"asset_id": 0, "contact_id": 1, "service_contract_id": 2, "account_id": 3}
 
 
-def unmatched_cases(tables: Tables, *, as_of: dt.datetime) -> pl.LazyFrame:
+def unmatched_cases(basis: Basis) -> pl.DataFrame:
     """Cases naming no entitlement while one was active for them, with the likely one.
 
     Grain: one row per unmatched case.
 
-    Parameters
-    ----------
-    tables
-        The native tables.
-    as_of
-        The as-of moment (timezone-aware); later cases do not exist yet.
+    A case created after the as-of moment does not exist yet (the moment of
+    the entitlement it would match: for an as-of date, the end of that day
+    in the entitlement's zone).
 
     Returns
     -------
-    pl.LazyFrame
+    pl.DataFrame
         ``case_id, account_id, contact_id, asset_id, service_contract_id,
         created_at, is_deleted, likely_entitlement_id, match_reason,
         candidate_count`` (active entitlements that could match),
@@ -66,25 +65,18 @@ def unmatched_cases(tables: Tables, *, as_of: dt.datetime) -> pl.LazyFrame:
     "same account"; a case on an asset covered by the warranty gets the
     warranty, reason "same asset".
     """
-    as_of = check_as_of(as_of)
-    zones = known_zones(tables)
-    # Few rows: materialised once.
-    ents = (
-        entitlement_terms(tables, as_of=as_of, zones=zones)
-        .select(
-            "entitlement_id",
-            "usage_type",
-            "start_date",
-            "end_date",
-            "start_utc",
-            "end_utc",
-            *[pl.col(k).alias(f"_e_{k}") for k in _CASE_KEYS],
-        )
-        .collect()
-        .lazy()
+    ents = basis.terms.lazy().select(
+        "entitlement_id",
+        "usage_type",
+        "start_date",
+        "end_date",
+        "start_utc",
+        "end_utc",
+        "as_of_at",
+        *[pl.col(k).alias(f"_e_{k}") for k in _CASE_KEYS],
     )
-    orphans = tables.cases.filter(
-        pl.col("entitlement_id").is_null() & (pl.col("created_at") <= pl.lit(as_of, dtype=UTC_TS))
+    orphans = basis.tables.cases.filter(
+        pl.col("entitlement_id").is_null() & (pl.col("created_at") <= basis.as_of.latest)
     ).select("case_id", *_CASE_KEYS, "created_at", "is_deleted")
     candidates = pl.concat(
         [
@@ -94,7 +86,11 @@ def unmatched_cases(tables: Tables, *, as_of: dt.datetime) -> pl.LazyFrame:
             for k in _CASE_KEYS
         ],
         how="vertical",
-    ).filter((pl.col("created_at") >= pl.col("start_utc")) & (pl.col("created_at") < pl.col("end_utc")))
+    ).filter(
+        (pl.col("created_at") >= pl.col("start_utc"))
+        & (pl.col("created_at") < pl.col("end_utc"))
+        & (pl.col("created_at") <= pl.col("as_of_at"))
+    )
     rank = pl.min_horizontal(
         [pl.when(pl.col(k) == pl.col(f"_e_{k}")).then(pl.lit(i)) for k, i in _CASE_KEYS.items()]
     )
@@ -141,17 +137,18 @@ def unmatched_cases(tables: Tables, *, as_of: dt.datetime) -> pl.LazyFrame:
             "likely_end_date",
         )
         .sort("created_at", "case_id")
+        .collect()
     )
 
 
-def out_of_term_cases(tables: Tables, *, as_of: dt.datetime) -> pl.LazyFrame:
+def out_of_term_cases(basis: Basis) -> pl.DataFrame:
     """Cases naming an entitlement whose term does not contain their consumption moment.
 
     Grain: one row per such case.
 
     Returns
     -------
-    pl.LazyFrame
+    pl.DataFrame
         ``case_id, entitlement_id, account_id, usage_type, consume_on,
         consumed_at`` (the moment), ``consumed_date`` (its local day),
         ``start_date, end_date, timezone, position`` (``before_term`` or
@@ -162,25 +159,20 @@ def out_of_term_cases(tables: Tables, *, as_of: dt.datetime) -> pl.LazyFrame:
     ``consume_on = closed``, term 2026, a case created 2026-12-30 and closed
     2027-01-02: as of 2027-01-05 it is ``after_term`` (EXAMPLES.md 4).
     """
-    as_of = check_as_of(as_of)
-    zones = known_zones(tables)
-    terms = (
-        entitlement_terms(tables, as_of=as_of, zones=zones)
-        .select(
-            "entitlement_id",
-            "usage_type",
-            "consume_on",
-            "start_date",
-            "end_date",
-            "timezone",
-            "start_utc",
-            "end_utc",
-        )
-        .collect()
-        .lazy()
+    terms = basis.terms.lazy().select(
+        "entitlement_id",
+        "usage_type",
+        "consume_on",
+        "on_closed",
+        "start_date",
+        "end_date",
+        "timezone",
+        "start_utc",
+        "end_utc",
+        "as_of_at",
     )
     outside = (
-        tables.cases.select(
+        basis.tables.cases.select(
             "case_id",
             "entitlement_id",
             "account_id",
@@ -190,10 +182,10 @@ def out_of_term_cases(tables: Tables, *, as_of: dt.datetime) -> pl.LazyFrame:
         )
         .filter(pl.col("entitlement_id").is_not_null())
         .join(terms, on="entitlement_id", how="inner")
-        .with_columns(consumption_moment().alias("consumed_at"))
+        .with_columns(consumption_moment(pl.col("on_closed")).alias("consumed_at"))
         .filter(
             pl.col("consumed_at").is_not_null()
-            & (pl.col("consumed_at") <= pl.lit(as_of, dtype=UTC_TS))
+            & (pl.col("consumed_at") <= pl.col("as_of_at"))
             & ((pl.col("consumed_at") < pl.col("start_utc")) | (pl.col("consumed_at") >= pl.col("end_utc")))
         )
         .with_columns(
@@ -204,7 +196,9 @@ def out_of_term_cases(tables: Tables, *, as_of: dt.datetime) -> pl.LazyFrame:
         )
     )
     return (
-        with_local_date(outside, "consumed_at", "consumed_date", zones, anchor=("start_date", "start_utc"))
+        with_local_date(
+            outside, "consumed_at", "consumed_date", basis.zones, anchor=("start_date", "start_utc")
+        )
         .select(
             "case_id",
             "entitlement_id",
@@ -220,4 +214,5 @@ def out_of_term_cases(tables: Tables, *, as_of: dt.datetime) -> pl.LazyFrame:
             "is_deleted",
         )
         .sort("entitlement_id", "consumed_at", "case_id")
+        .collect()
     )

@@ -11,25 +11,27 @@ started has no usage to project. The recommended plan is described in
 
 from __future__ import annotations
 
-import datetime as dt
+from typing import TYPE_CHECKING
 
 import polars as pl
 
-from ..settings import Thresholds
-from ..staging import Tables
-from .utilization import utilization
+from .plans import projected_over_cap
+
+if TYPE_CHECKING:
+    from ..basis import Basis
 
 __all__ = ["rank_upsell", "upsell_candidates"]
 
 
-def rank_upsell(util: pl.LazyFrame) -> pl.LazyFrame:
+def rank_upsell(util: pl.LazyFrame, projected_over: pl.LazyFrame) -> pl.LazyFrame:
     """Upsell candidates of a utilization frame, ranked.
 
-    Grain: one row per candidate entitlement. Adds ``rank`` (1 = largest
-    projected shortfall; ties: higher ``pct_used``, then ``entitlement_id``)
-    and ``upsell_reason``.
+    Grain: one row per candidate entitlement. ``projected_over`` says, per
+    ``entitlement_id``, whether ``projected_at_end > cap`` (``is_projected_over``,
+    decided exactly). Adds ``rank`` (1 = largest projected shortfall; ties:
+    higher ``pct_used``, then ``entitlement_id``) and ``upsell_reason``.
     """
-    running = pl.col("status").is_in(["near_limit", "healthy"]) & (pl.col("projected_at_end") > pl.col("cap"))
+    running = pl.col("status").is_in(["near_limit", "healthy"]) & pl.col("is_projected_over").fill_null(False)
     reason = (
         pl.when(pl.col("status") == "over_cap")
         .then(pl.lit("over cap"))
@@ -45,7 +47,9 @@ def rank_upsell(util: pl.LazyFrame) -> pl.LazyFrame:
         .otherwise(pl.lit("projected to run out before the end date"))
     )
     return (
-        util.filter(pl.col("status").is_in(["over_cap", "exhausted"]) | running)
+        util.join(projected_over, on="entitlement_id", how="left")
+        .filter(pl.col("status").is_in(["over_cap", "exhausted"]) | running)
+        .drop("is_projected_over")
         .sort(
             ["projected_shortfall", "pct_used", "entitlement_id"],
             descending=[True, True, False],
@@ -58,29 +62,12 @@ def rank_upsell(util: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def upsell_candidates(
-    tables: Tables, *, as_of: dt.datetime, thresholds: Thresholds, burn_window_days: int = 90
-) -> pl.LazyFrame:
-    """Upsell candidates as of a moment, ranked by projected shortfall.
+def upsell_candidates(basis: Basis) -> pl.DataFrame:
+    """Upsell candidates as of the basis's moment, ranked by projected shortfall.
 
-    Grain: one row per candidate entitlement.
-
-    Parameters
-    ----------
-    tables
-        The native tables.
-    as_of
-        The as-of moment (timezone-aware).
-    thresholds
-        Near-limit thresholds (they set the status shown, not candidacy).
-    burn_window_days
-        Trailing window of the burn rate, in days.
-
-    Returns
-    -------
-    pl.LazyFrame
-        ``rank``, the utilization columns (``projected_shortfall``,
-        ``recommended_plan``, ``owner`` among them) and ``upsell_reason``.
+    Grain: one row per candidate entitlement: the utilization columns
+    (``projected_shortfall``, ``recommended_plan``, ``owner`` among them),
+    ``rank`` and ``upsell_reason``.
 
     Examples
     --------
@@ -88,7 +75,7 @@ def upsell_candidates(
     6/73 per day, projected_at_end 30, shortfall 20; the recommended plan is
     the smallest cases plan with a cap of at least 30 a year.
     """
-    util = utilization(tables, as_of=as_of, thresholds=thresholds, burn_window_days=burn_window_days)
-    ranked = rank_upsell(util)
-    names = ranked.collect_schema().names()
-    return ranked.select("rank", *[c for c in names if c not in ("rank",)])
+    over = basis.positions.lazy().select(
+        "entitlement_id", projected_over_cap().fill_null(False).alias("is_projected_over")
+    )
+    return rank_upsell(basis.mart("utilization").lazy(), over).collect()

@@ -163,7 +163,7 @@ def test_a_pack_re_arms_exhausted_and_the_next_crossing_fires_again(
 
 
 def test_a_renewal_re_arms_renewal_due(world: Path, receiver: Receiver) -> None:
-    from entitlement_core.renewal import apply_renewals, plan_renewals
+    from entitlement_core.renewals import apply_renewals, plan_renewals
 
     assert run(world, alerts_webhook_url=receiver.url)[0] == 0
     assert "renewal_due" in by_rule(receiver)

@@ -10,7 +10,7 @@ from polars.testing import assert_frame_equal
 
 from entitlement_core import admin
 from entitlement_core.problems import ProblemsError
-from entitlement_core.renewal import apply_renewals, plan_renewals
+from entitlement_core.renewals import apply_renewals, plan_renewals
 from entitlement_core.staging import load_tables
 from entitlement_core.store import Store
 

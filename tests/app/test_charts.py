@@ -155,16 +155,23 @@ def test_compliance_trend_has_one_line_per_milestone() -> None:
     assert fig.layout.yaxis.tickformat == ".0%"
 
 
-def test_compliance_heatmap_recomputes_the_ratio_over_two_dimensions() -> None:
-    table = pl.DataFrame(
+def test_compliance_heatmap_draws_the_compliance_of_two_dimensions() -> None:
+    from entitlement_core.sla.compliance import from_counts
+
+    counts = pl.DataFrame(
         {
             "milestone": ["FR", "FR", "FR"],
             "priority": ["High", "High", "Low"],
             "origin": ["Web", "Chat", "Web"],
             "met": [3, 1, 0],
             "violated": [1, 3, 0],
+            "at_risk": [0, 0, 1],
+            "open": [0, 0, 0],
+            "paused": [0, 0, 0],
         }
     )
+    # The chart draws the compliance computed once (met / (met + violated) over both origins).
+    table = from_counts(counts, by=("milestone", "priority")).collect()
     heat = charts.compliance_heatmap(table).data[0]
     assert list(heat.x) == ["High", "Low"]
     assert heat.z[0][0] == pytest.approx(0.5)

@@ -1,4 +1,4 @@
-"""The Revenue page's figures (entitlement_core.app_data.revenue), on tiny inline tables."""
+"""The Revenue page's figures (entitlement_core.views.revenue and its marts), on tiny inline tables."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from entitlement_core import app_data
-from entitlement_core.app_data import Filters
-from entitlement_core.settings import Settings
+from entitlement_core import views
+from entitlement_core.basis import Basis
+from entitlement_core.filters import Filters
 from entitlement_core.staging import Tables
+from entitlement_core.usage.balances import GRANT_COLUMNS, breakage_totals
 
 UTC = dt.UTC
 AS_OF = dt.datetime(2026, 6, 30, 23, 59, 59, tzinfo=UTC)
@@ -77,8 +78,12 @@ def _tables() -> Tables:
     )
 
 
+def mart(name: str, as_of: dt.datetime = AS_OF, **params) -> pl.DataFrame:
+    return views.with_filter_dims(Basis(_tables(), as_of=as_of), name, **params)
+
+
 def test_grant_balances_draw_the_anchor_then_the_pack() -> None:
-    got = app_data.grant_balances(_tables(), as_of=AS_OF).filter(pl.col("entitlement_id") == "E1")
+    got = Basis(_tables(), as_of=AS_OF).mart("grant-balances").filter(pl.col("entitlement_id") == "E1")
     assert got.select(
         "grant_id", "kind", "unit", "units", "drawn", "balance", "state", "breakage"
     ).rows() == [
@@ -86,12 +91,12 @@ def test_grant_balances_draw_the_anchor_then_the_pack() -> None:
         # The pack bought after running out covers the one-case deficit first.
         ("P1", "pack", "case", 5.0, 1.0, 4.0, "active", 0.0),
     ]
-    assert got.columns == list(app_data.GRANT_COLUMNS)
+    assert got.columns == list(GRANT_COLUMNS)
 
 
 def test_unused_balance_is_breakage_once_the_grant_expired() -> None:
-    grants = app_data.grant_balances(_tables(), as_of=EXPIRED)
-    totals = app_data.breakage_totals(grants)
+    grants = Basis(_tables(), as_of=EXPIRED).mart("grant-balances")
+    totals = breakage_totals(grants)
     # E1: 4 left on the pack; E3: commitment 4 units, 2 drawn beyond the cap -> 2 unused (500 in money).
     assert totals.select("resource", "unit", "breakage", "expired_grants", "grants_with_breakage").rows() == [
         ("cases", "case", 6.0, 4, 2),
@@ -100,33 +105,10 @@ def test_unused_balance_is_breakage_once_the_grant_expired() -> None:
     assert totals["breakage_amount"].to_list() == [500.0, None]
 
 
-@pytest.mark.parametrize(
-    ("plan", "usage_type", "expected"),
-    [
-        ((), (), ["E1", "E2", "E3"]),
-        (("Pro",), (), ["E3"]),
-        ((), ("hours",), ["E2"]),
-        (("Standard", "Pro"), ("cases",), ["E1", "E3"]),
-        (("Pro",), ("hours",), []),
-    ],
-)
-def test_entitlement_slice_keeps_the_entitlements_and_their_grants(
-    plan: tuple, usage_type: tuple, expected: list[str]
-) -> None:
-    sliced = app_data.entitlement_slice(_tables(), plan=plan, usage_type=usage_type)
-    assert sorted(sliced.entitlements.collect()["entitlement_id"]) == expected
-    assert set(sliced.grants.collect()["entitlement_id"]) <= set(expected)
-
-
 def test_overage_revenue_per_plan_adds_up_to_the_whole() -> None:
     """Pricing each plan apart gives the same money as pricing everything (invariant)."""
-    whole = app_data.overage_revenue_mart(_tables(), as_of=AS_OF)
-    parts = pl.concat(
-        [
-            app_data.overage_revenue_mart(_tables(), as_of=AS_OF, plan=(p,))
-            for p in ("Standard", "Hours 20", "Pro")
-        ]
-    )
+    whole = mart("overage-revenue")
+    parts = pl.concat([mart("overage-revenue", plan=(p,)) for p in ("Standard", "Hours 20", "Pro")])
     assert whole["overage_amount"].sum() == parts["overage_amount"].sum() == 5 * 190.0
     # E1's one-case deficit is covered by the pack; E2 is 5 hours over at 190; E3's commitment covers it.
     assert whole.select("account_id", "month", "overage_units", "overage_amount").rows() == [
@@ -135,13 +117,15 @@ def test_overage_revenue_per_plan_adds_up_to_the_whole() -> None:
 
 
 def test_the_revenue_mart_carries_account_dimensions() -> None:
-    mart = app_data.build_mart("overage_revenue", _tables(), as_of=AS_OF, settings=Settings())
-    assert mart.select("account_id", "owner", "tier", "region").rows() == [("A1", "Olu", "Pro", "NA")]
-    account_level, params = app_data.split_filters(Filters.of({"tier": ["Pro"], "plan": ["Hours 20"]}))
+    revenue = mart("overage-revenue")
+    assert revenue.select("account_id", "owner", "tier", "region").rows() == [("A1", "Olu", "Pro", "NA")]
+    account_level, params = Filters.of({"tier": ["Pro"], "plan": ["Hours 20"]}).split()
     assert params == {"plan": ("Hours 20",), "usage_type": ()}
     assert account_level == Filters(tier=("Pro",))
-    assert account_level.apply(mart).height == 1
-    assert Filters.of({"tier": ["Standard"]}).apply(mart).is_empty()
+    assert account_level.apply(revenue).height == 1
+    assert Filters.of({"tier": ["Standard"]}).apply(revenue).is_empty()
+    view = views.revenue_view(Basis(_tables(), as_of=AS_OF), filters=Filters.of({"plan": ["Standard"]}))
+    assert view.revenue.is_empty() and view.total == 0
 
 
 @pytest.mark.parametrize(
@@ -161,13 +145,12 @@ def test_overage_totals(by: list[str], expected: list[tuple]) -> None:
             "overage_amount": [500.0, 1000.0, None],
         }
     )
-    got = app_data.overage_totals(revenue, by)
+    got = views.overage_totals(revenue, by)
     assert got.select(*by, "months", "overage_units", "overage_amount").rows() == expected
 
 
 def test_commitment_balances_in_money_with_dimensions() -> None:
-    grants = app_data.build_mart("grant_balances", _tables(), as_of=AS_OF, settings=Settings())
-    got = app_data.commitment_balances(grants)
+    got = views.commitment_balances(mart("grant-balances"))
     expected = pl.DataFrame(
         {
             "grant_id": ["M1"],

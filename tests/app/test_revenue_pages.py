@@ -10,24 +10,26 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from entitlement_core.app_data import as_of_moment, entitlement_slice
-from entitlement_core.renewal import plan_renewals
+from entitlement_core.asof import AsOf
+from entitlement_core.basis import Basis
+from entitlement_core.renewals import plan_renewals
 from entitlement_core.staging import load_tables
 from entitlement_core.store import Store
-from entitlement_core.usage.balances import balances, commitments, overage_revenue
+from entitlement_core.usage.balances import commitments
 
 from .conftest import TODAY
 from .test_pages import ADMIN_ENV, _metrics, _no_exception, _sign_in
 
-AS_OF = as_of_moment(TODAY)
+AS_OF = AsOf.on(TODAY)
 
 
 def _core_figures(db: Path, *, plan: tuple[str, ...] = (), tier: tuple[str, ...] = ()) -> dict[str, str]:
     """The Revenue page's first three figures computed straight from the core."""
     with Store(db) as store:
         tables = load_tables(store).collect_all()
-    revenue = overage_revenue(entitlement_slice(tables, plan=plan), as_of=AS_OF)
-    per_grant, _ = balances(tables, as_of=AS_OF)
+    b = Basis(tables, as_of=AS_OF)
+    revenue = b.mart("overage-revenue", plan=plan)
+    per_grant = b.mart("grant-balances")
     ents = tables.entitlements.select("entitlement_id", "account_id", "plan").collect()
     accounts = tables.accounts.select("account_id", "tier").collect()
     if tier:
@@ -114,7 +116,8 @@ def _preview(at: object, days: int = 90) -> object:
 
 
 def test_renewal_run_previews_creates_and_then_has_nothing_to_do(app: Callable, fresh_demo_db: Path) -> None:
-    as_of = min(AS_OF, dt.datetime.now(dt.UTC))
+    now = dt.datetime.now(dt.UTC)
+    as_of = AS_OF if AS_OF.latest <= now else AsOf.at(now)
     with Store(fresh_demo_db) as store:
         expected = plan_renewals(load_tables(store), as_of=as_of, due_within_days=90)
         audited = store.audit_entries().height

@@ -76,25 +76,19 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     """A demo database, the renewals the core computes on it, and the app serving it."""
-    from entitlement_core.app_data import as_of_moment
     from entitlement_core.demo import build_demo
+    from entitlement_core.reports import run_report
     from entitlement_core.settings import Settings
     from entitlement_core.staging import load_tables
     from entitlement_core.store import Store
-    from entitlement_core.usage import renewals_due
 
     folder = tmp_path_factory.mktemp("browser")
     db = folder / "demo.duckdb"
     settings = Settings()
     with Store(db) as store:
         build_demo(store, cases=2_000, seed=7, today=TODAY)
-        renewals = renewals_due(
-            load_tables(store),
-            as_of=as_of_moment(TODAY),
-            within_days=90,
-            thresholds=settings.thresholds,
-            burn_window_days=settings.burn_window_days,
-        ).collect()
+        # The app's ?as_of=TODAY: the end of that day in each entitlement's zone.
+        renewals = run_report("renewals", load_tables(store), as_of=TODAY, settings=settings, within_days=90)
     port = _free_port()
     digest = hashlib.sha256(ADMIN_PASSWORD.encode()).hexdigest()
     env = {**os.environ, "ENTITLEMENTS_DB_PATH": str(db), "ENTITLEMENTS_ADMIN_PASSWORD_SHA256": digest}

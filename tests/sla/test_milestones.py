@@ -227,6 +227,7 @@ def test_one_row_in_full() -> None:
             "status": ["met"],
             "margin_minutes": [180.0],
             "paused_minutes": [0.0],
+            "as_of_at": [at(10)],
         },
         schema=INSTANCE_SCHEMA,
     )

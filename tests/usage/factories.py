@@ -8,7 +8,8 @@ from typing import Any
 
 import polars as pl
 
-from entitlement_core.settings import Thresholds
+from entitlement_core.basis import Basis
+from entitlement_core.settings import Settings, Thresholds
 from entitlement_core.staging import Tables, polars_schema
 
 UTC = dt.UTC
@@ -117,3 +118,17 @@ def one(frame: pl.LazyFrame | pl.DataFrame, key: str = "entitlement_id", value: 
     hit = df.filter(pl.col(key) == value)
     assert hit.height == 1, f"expected one row with {key}={value}, got {hit.height}"
     return hit.row(0, named=True)
+
+
+def basis(t: Tables, as_of: Any, **settings: Any) -> Basis:
+    """The intermediate layer of ``t`` as of ``as_of`` (a moment, a date, or ISO text for :func:`at`)."""
+    if isinstance(as_of, str):
+        as_of = at(as_of)
+    return Basis(t, as_of=as_of, settings=Settings(**settings))
+
+
+def mart(
+    t: Tables, name: str, as_of: Any, *, settings: dict[str, Any] | None = None, **params: Any
+) -> pl.DataFrame:
+    """Registered mart ``name`` of ``t`` as of ``as_of``."""
+    return basis(t, as_of, **(settings or {})).mart(name, **params)

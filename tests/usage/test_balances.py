@@ -7,8 +7,11 @@ import datetime as dt
 import polars as pl
 import pytest
 
+from entitlement_core.basis import Basis
+from entitlement_core.kernels.ledger import event_units
 from entitlement_core.staging import Tables
-from entitlement_core.usage.balances import balances, commitments, grant_ledger, overage_revenue
+from entitlement_core.usage.balances import balances, commitments, grant_balances
+from entitlement_core.usage.overage import overage_revenue as revenue_of
 
 D = dt.date
 
@@ -38,8 +41,12 @@ def tables(
     )  # fmt: skip
 
 
+def overage_revenue(t: Tables, *, as_of: dt.datetime) -> pl.DataFrame:
+    return revenue_of(Basis(t, as_of=as_of))
+
+
 def test_cap_only_balances_match_cap_minus_consumed() -> None:
-    _, per_ent = balances(tables(5), as_of=at("2026-12-31"))
+    _, per_ent = balances(Basis(tables(5), as_of=at("2026-12-31")))
     row = per_ent.row(0, named=True)
     assert (row["granted"], row["consumed"], row["remaining"], row["overage"]) == (3.0, 5.0, -2.0, 2.0)
 
@@ -74,9 +81,9 @@ def test_metered_events_draw_from_their_resource_grants_inside_the_term() -> Non
         "occurred_at": [at("2026-02-01"), at("2026-03-01"), at("2027-02-01")],
     }  # fmt: skip
     t = tables(1, grants=grants, events=events)
-    ledger = grant_ledger(t, as_of=at("2027-06-01")).collect()
-    assert ledger.filter(pl.col("resource") == "api_calls")["quantity"].sum() == 500.0  # V3 is after the term
-    _, per_ent = balances(t, as_of=at("2026-06-01"))
+    metered = event_units(t.usage_events, Basis(t, as_of=at("2027-06-01")).context).collect()
+    assert metered.filter(pl.col("resource") == "api_calls")["quantity"].sum() == 500  # V3 is after the term
+    _, per_ent = balances(Basis(t, as_of=at("2026-06-01")))
     api = per_ent.filter(pl.col("resource") == "api_calls").row(0, named=True)
     assert (api["consumed"], api["remaining"]) == (500.0, 500.0)
     # An api_calls anchor does not replace the cap's implicit anchor for cases.
@@ -90,8 +97,8 @@ def test_commitments_report_remaining_money(used: int, remaining_amount: float) 
         "grant_id": ["M1"], "entitlement_id": ["E1"], "resource": ["cases"], "quantity": [1000.0],
         "unit_rate": [100.0], "effective_from": [at("2026-01-01")], "kind": ["commitment"],
     }  # fmt: skip
-    per_grant, _ = balances(tables(used, grants=grants, cap=0.0), as_of=at("2026-12-31"))
-    got = commitments(per_grant).row(0, named=True)
+    shown = grant_balances(Basis(tables(used, grants=grants, cap=0.0), as_of=at("2026-12-31")))
+    got = commitments(shown).row(0, named=True)
     assert (got["committed_amount"], got["remaining_amount"]) == (1000.0, remaining_amount)
 
 

@@ -7,20 +7,14 @@ import datetime as dt
 import polars as pl
 import pytest
 
+from entitlement_core.basis import Basis
+from entitlement_core.reports import LEAD_COLUMNS, run_report
 from entitlement_core.settings import Settings
 from entitlement_core.staging import Tables
-from entitlement_core.usage import (
-    LEAD_COLUMNS,
-    REPORTS,
-    consumption_ledger,
-    near_limit,
-    out_of_term_cases,
-    overage_cases,
-    unmatched_cases,
-    upsell_candidates,
-    utilization,
-    weekly_consumption,
-)
+from entitlement_core.usage import near_limit, utilization
+from entitlement_core.usage.ledger import consumption_ledger
+from entitlement_core.usage.overage import overage_listing
+from entitlement_core.usage.unmatched import unmatched_cases
 
 from .factories import DEFAULT
 from .generated import generate
@@ -110,7 +104,7 @@ def test_consumed_never_decreases_as_the_as_of_moment_moves_forward(utils):
 
 @pytest.mark.parametrize("as_of", AS_OFS[2:5])
 def test_ledger_sums_to_consumed(dataset, utils, as_of):
-    ledger = consumption_ledger(dataset, as_of=as_of).collect()
+    ledger = consumption_ledger(Basis(dataset, as_of=as_of))
     assert ledger.filter(pl.col("consumed_at") > as_of).height == 0
     sums = ledger.group_by("entitlement_id").agg(pl.col("quantity").sum().alias("ledger"))
     joined = (
@@ -118,14 +112,14 @@ def test_ledger_sums_to_consumed(dataset, utils, as_of):
     )
     assert joined.filter((pl.col("ledger") - pl.col("consumed")).abs() > 1e-6).height == 0
     # Weekly totals add up to the ledger.
-    weekly = weekly_consumption(dataset, as_of=as_of).collect()
+    weekly = Basis(dataset, as_of=as_of).mart("weekly-consumption")
     assert weekly.get_column("consumed").sum() == pytest.approx(ledger.get_column("quantity").sum())
     assert weekly.get_column("units").sum() == ledger.height
 
 
 @pytest.mark.parametrize("as_of", AS_OFS[2:5])
 def test_overage_adds_up_to_consumption_beyond_cap(dataset, utils, as_of):
-    over = overage_cases(dataset, as_of=as_of).collect()
+    over = overage_listing(Basis(dataset, as_of=as_of))
     per = over.group_by("entitlement_id").agg(pl.col("overage_quantity").sum().alias("over"))
     expected = (
         utils[as_of]
@@ -141,9 +135,14 @@ def test_overage_adds_up_to_consumption_beyond_cap(dataset, utils, as_of):
 @pytest.mark.parametrize("as_of", AS_OFS[2:5])
 def test_case_moments_are_in_term_out_of_term_or_not_yet(dataset, as_of):
     """Each case naming a ``cases`` entitlement is in the ledger, out of term, or has no moment yet."""
-    ledger = consumption_ledger(dataset, as_of=as_of).filter(pl.col("source") == "case").select("case_id")
+    ledger = (
+        consumption_ledger(Basis(dataset, as_of=as_of)).filter(pl.col("source") == "case").select("case_id")
+    )
     outside = (
-        out_of_term_cases(dataset, as_of=as_of).filter(pl.col("usage_type") != "hours").select("case_id")
+        Basis(dataset, as_of=as_of)
+        .mart("out-of-term-cases")
+        .filter(pl.col("usage_type") != "hours")
+        .select("case_id")
     )
     ents = dataset.entitlements.filter(pl.col("usage_type") != "hours").select("entitlement_id", "consume_on")
     moment = (
@@ -154,7 +153,7 @@ def test_case_moments_are_in_term_out_of_term_or_not_yet(dataset, as_of):
         .filter(moment.is_not_null() & (moment <= as_of))
         .select("case_id")
     )
-    a, b, c = pl.collect_all([ledger, outside, has_moment])
+    a, b, c = ledger, outside, has_moment.collect()
     assert a.height + b.height == c.height
     assert set(a.get_column("case_id")) | set(b.get_column("case_id")) == set(c.get_column("case_id"))
 
@@ -165,7 +164,7 @@ def test_marts_are_subsets_of_utilization(dataset, utils, as_of):
     nl = near_limit(util.lazy()).collect()
     assert set(nl.get_column("status")) <= {"over_cap", "exhausted", "near_limit"}
     assert nl.height == util.filter(pl.col("status").is_in(["over_cap", "exhausted", "near_limit"])).height
-    up = upsell_candidates(dataset, as_of=as_of, thresholds=DEFAULT).collect()
+    up = Basis(dataset, as_of=as_of).mart("upsell")
     assert up.get_column("rank").to_list() == list(range(1, up.height + 1))
     assert up.filter(
         ~pl.col("status").is_in(["over_cap", "exhausted"]) & ~(pl.col("projected_at_end") > pl.col("cap"))
@@ -176,7 +175,7 @@ def test_marts_are_subsets_of_utilization(dataset, utils, as_of):
 
 def test_unmatched_cases_name_no_entitlement(dataset):
     as_of = AS_OFS[3]
-    out = unmatched_cases(dataset, as_of=as_of).collect()
+    out = unmatched_cases(Basis(dataset, as_of=as_of))
     assert out.height > 0
     assert out.get_column("case_id").n_unique() == out.height
     orphans = dataset.cases.filter(pl.col("entitlement_id").is_null()).select("case_id").collect()
@@ -188,9 +187,12 @@ def test_unmatched_cases_name_no_entitlement(dataset):
     assert (same.get_column("account_id") == same.get_column("ent_account")).all()
 
 
-@pytest.mark.parametrize("name", sorted(REPORTS))
+@pytest.mark.parametrize(
+    "name",
+    ["utilization", "near-limit", "overage", "unmatched-cases", "upsell", "renewals", "reconciliation"],
+)
 def test_every_report_leads_with_the_utilization_columns(dataset, name):
-    out = REPORTS[name](dataset, as_of=AS_OFS[4], settings=Settings())
+    out = run_report(name, dataset, as_of=AS_OFS[4], settings=Settings())
     assert isinstance(out, pl.DataFrame)
     assert out.columns[: len(LEAD_COLUMNS)] == list(LEAD_COLUMNS)
     assert out.height > 0, name

@@ -8,19 +8,16 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from entitlement_core.usage import LEDGER_COLUMNS, consumption_ledger
-from entitlement_core.usage.ledger import consumption_units, running_totals
-from entitlement_core.usage.terms import entitlement_terms, known_zones
+from entitlement_core.kernels.rows import consumption_order
+from entitlement_core.usage.ledger import LEDGER_COLUMNS, consumption_ledger
 
-from .factories import at, case, day, ent, entry, hours_bh, tables
+from .factories import at, basis, case, day, ent, entry, hours_bh, tables
 
 
 def ledger(t, as_of) -> pl.DataFrame:
     """The ledger in consumption order (it comes unordered)."""
-    return (
-        consumption_ledger(t, as_of=as_of)
-        .sort("entitlement_id", "consumed_at", "case_id", "time_entry_id", nulls_last=True)
-        .collect()
+    return consumption_ledger(basis(t, as_of)).sort(
+        "entitlement_id", "consumed_at", "case_id", "time_entry_id", nulls_last=True
     )
 
 
@@ -210,7 +207,7 @@ def test_time_entry_after_the_as_of_day_does_not_count(zone, as_of, entry_date, 
         cases=[case("C1", "2026-05-01T10:00Z")],
         time_entries=[entry("T1", "C1", entry_date, 90)],
     )
-    out = consumption_ledger(t, as_of=at(as_of)).collect()
+    out = consumption_ledger(basis(t, at(as_of)))
     assert out.height == (1 if counts else 0)
 
 
@@ -221,7 +218,7 @@ def test_time_entry_moment_is_local_midnight_of_its_day():
         cases=[case("C1", "2026-05-01T10:00Z")],
         time_entries=[entry("T1", "C1", "2026-07-01", 30)],
     )
-    row = consumption_ledger(t, as_of=at("2026-08-01")).collect().row(0, named=True)
+    row = consumption_ledger(basis(t, at("2026-08-01"))).row(0, named=True)
     assert row["consumed_at"] == at("2026-06-30T22:00Z")
     assert row["consumed_date"] == day("2026-07-01")
     assert row["quantity"] == 0.5
@@ -233,7 +230,7 @@ def test_entries_of_deleted_cases_count_and_cases_of_hours_entitlements_do_not()
         cases=[case("C1", "2026-05-01T10:00Z", is_deleted=True)],
         time_entries=[entry("T1", "C1", "2026-05-02", 120)],
     )
-    out = consumption_ledger(t, as_of=at("2026-06-01")).collect()
+    out = consumption_ledger(basis(t, at("2026-06-01")))
     assert out.select("source", "quantity", "is_deleted").rows() == [("time_entry", 2.0, True)]
 
 
@@ -243,13 +240,13 @@ def test_time_entries_on_a_cases_entitlement_do_not_count_as_hours():
         cases=[case("C1", "2026-05-01T10:00Z")],
         time_entries=[entry("T1", "C1", "2026-05-02", 120)],
     )
-    out = consumption_ledger(t, as_of=at("2026-06-01")).collect()
+    out = consumption_ledger(basis(t, at("2026-06-01")))
     assert out.select("source", "quantity").rows() == [("case", 1.0)]
 
 
 def test_none_entitlements_list_their_cases():
     t = tables(entitlements=[ent(usage_type="none", cap=None)], cases=[case("C1", "2026-05-01T10:00Z")])
-    out = consumption_ledger(t, as_of=at("2026-06-01")).collect()
+    out = consumption_ledger(basis(t, at("2026-06-01")))
     assert out.select("usage_type", "source", "case_id").rows() == [("none", "case", "C1")]
 
 
@@ -274,14 +271,14 @@ def test_consumed_date_is_the_local_day(zone, created, local_day):
         business_hours=[hours_bh("BH", zone)],
         cases=[case("C1", created)],
     )
-    out = consumption_ledger(t, as_of=at("2026-12-01")).collect()
+    out = consumption_ledger(basis(t, at("2026-12-01")))
     assert out.get_column("consumed_date").to_list() == [day(local_day)]
 
 
 def test_naive_as_of_is_refused():
     t = tables(entitlements=[ent()])
     with pytest.raises(ValueError, match="timezone-aware"):
-        consumption_ledger(t, as_of=dt.datetime(2026, 6, 1))
+        basis(t, dt.datetime(2026, 6, 1))
 
 
 def test_running_totals_order_by_consumption_moment_then_case():
@@ -301,10 +298,14 @@ def test_running_totals_order_by_consumption_moment_then_case():
             entry("T2", "H1", "2026-02-02", 60),
         ],
     )
-    as_of = at("2026-06-01")
-    zones = known_zones(t)
-    terms = entitlement_terms(t, as_of=as_of, zones=zones)
-    out = running_totals(consumption_units(t, terms, as_of=as_of, zones=zones)).collect()
+    b = basis(t, "2026-06-01")
+    units = b.units_of(b.terms["_ent"]).join(b.terms.select("_ent", "entitlement_id", "factor"), on="_ent")
+    out = consumption_order(units).with_columns(
+        (pl.col("quantity").cum_sum().over("_ent") / pl.col("factor"))
+        .cast(pl.Float64)
+        .alias("running_quantity"),
+        pl.int_range(1, pl.len() + 1).over("_ent").alias("unit_index"),
+    )
     assert out.select(
         "entitlement_id", "case_id", "time_entry_id", "running_quantity", "unit_index"
     ).rows() == [

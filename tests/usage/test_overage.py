@@ -5,15 +5,15 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from entitlement_core.usage import overage_cases, overage_summary
+from entitlement_core.usage.overage import overage_listing, overage_summary
 
-from .factories import at, case, cases, ent, entry, plan, tables
+from .factories import at, basis, case, cases, ent, entry, plan, tables
 
 JUNE = at("2026-06-01T00:00Z")
 
 
 def listing(t, as_of=JUNE) -> pl.DataFrame:
-    return overage_cases(t, as_of=as_of).collect()
+    return overage_listing(basis(t, as_of))
 
 
 def test_cases_beyond_the_cap_are_overage_and_priced():
@@ -29,7 +29,7 @@ def test_cases_beyond_the_cap_are_overage_and_priced():
         ("C11", 1, 1.0, 150.0, 150.0),
         ("C12", 2, 1.0, 150.0, 150.0),
     ]
-    summary = overage_summary(t, as_of=JUNE).collect().row(0, named=True)
+    summary = overage_summary(basis(t, JUNE)).row(0, named=True)
     assert (
         summary["consumed"],
         summary["overage_units"],
@@ -133,7 +133,7 @@ def test_hours_overage_partial_entry():
         ("T3", 20.0, 110.0, 10.0, 1400.0, "hours"),
         ("T4", 5.0, 115.0, 5.0, 700.0, "hours"),
     ]
-    summary = overage_summary(t, as_of=JUNE).collect().row(0, named=True)
+    summary = overage_summary(basis(t, JUNE)).row(0, named=True)
     assert (summary["overage_units"], summary["overage_count"], summary["overage_amount"]) == (
         15.0,
         2,
@@ -144,7 +144,7 @@ def test_hours_overage_partial_entry():
 def test_no_rate_means_no_amount():
     t = tables(entitlements=[ent(plan="Standard")], plans=[plan("Standard")], cases=cases(11))
     assert listing(t).get_column("overage_amount").to_list() == [None]
-    assert overage_summary(t, as_of=JUNE).collect().get_column("overage_amount").to_list() == [None]
+    assert overage_summary(basis(t, JUNE)).get_column("overage_amount").to_list() == [None]
 
 
 @pytest.mark.parametrize("usage_type", ["cases", "none"])
@@ -152,7 +152,7 @@ def test_unlimited_and_date_only_have_no_overage(usage_type):
     cap = None if usage_type == "cases" else 1.0
     t = tables(entitlements=[ent(usage_type=usage_type, cap=cap)], cases=cases(5))
     assert listing(t).height == 0
-    assert overage_summary(t, as_of=JUNE).collect().height == 0
+    assert overage_summary(basis(t, JUNE)).height == 0
 
 
 def test_overage_dates_are_local():
@@ -170,7 +170,7 @@ def test_summary_is_ranked_by_amount():
         plans=[plan("Standard", overage_rate=100.0)],
         cases=[*cases(11, entitlement_id="E1", prefix="A"), *cases(13, entitlement_id="E2", prefix="B")],
     )
-    out = overage_summary(t, as_of=JUNE).collect()
+    out = overage_summary(basis(t, JUNE))
     assert out.select("entitlement_id", "overage_units", "overage_amount").rows() == [
         ("E2", 3.0, 300.0),
         ("E1", 1.0, 100.0),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from entitlement_core.usage import reconciliation
 
-from .factories import at, case, cases, ent, tables
+from .factories import at, basis, case, cases, ent, tables
 
 JUNE = at("2026-06-01T00:00Z")
 
@@ -47,7 +47,7 @@ def test_likely_causes():
             *in_term("E6", 5),
         ],
     )
-    out = reconciliation(t, as_of=JUNE).collect()
+    out = reconciliation(basis(t, JUNE))
     rows = out.select(
         "entitlement_id",
         "remaining",

@@ -6,7 +6,7 @@ import pytest
 
 from entitlement_core.usage import burndown, weekly_consumption
 
-from .factories import at, case, day, ent, entry, hours_bh, tables
+from .factories import at, basis, case, day, ent, entry, hours_bh, tables
 
 
 def test_weekly_consumption_by_entitlement_uses_local_days():
@@ -21,7 +21,7 @@ def test_weekly_consumption_by_entitlement_uses_local_days():
         ],
         time_entries=[entry("T1", "H1", "2026-02-03", 90), entry("T2", "H1", "2026-02-04", 30)],
     )
-    out = weekly_consumption(t, as_of=at("2026-06-01")).collect()
+    out = weekly_consumption(basis(t, at("2026-06-01")))
     assert out.select("week_start_date", "entitlement_id", "unit", "consumed", "units").rows() == [
         (day("2026-02-02"), "E1", "cases", 2.0, 2),
         (day("2026-02-02"), "E2", "hours", 2.0, 2),
@@ -42,7 +42,7 @@ def test_weekly_consumption_by_tier():
             case("C3", "2026-02-03T10:00Z", entitlement_id="E2", account_id="A2"),
         ],
     )
-    out = weekly_consumption(t, as_of=at("2026-06-01"), by="tier").collect()
+    out = weekly_consumption(basis(t, at("2026-06-01")), by="tier")
     assert out.select("week_start_date", "tier", "unit", "consumed").rows() == [
         (day("2026-02-02"), "Pro", "cases", 2.0),
         (day("2026-02-02"), "Standard", "cases", 1.0),
@@ -51,7 +51,7 @@ def test_weekly_consumption_by_tier():
 
 def test_weekly_consumption_rejects_unknown_grouping():
     with pytest.raises(ValueError, match="by must be"):
-        weekly_consumption(tables(entitlements=[ent()]), as_of=at("2026-06-01"), by="region")  # type: ignore[arg-type]
+        weekly_consumption(basis(tables(entitlements=[ent()]), at("2026-06-01")), by="region")  # type: ignore[arg-type]
 
 
 def test_burndown():
@@ -64,7 +64,7 @@ def test_burndown():
             case("X1", "2026-01-03T10:00Z", entitlement_id="E2"),
         ],
     )
-    out = burndown(t, "E1", as_of=at("2026-01-05T12:00Z")).collect()
+    out = burndown(basis(t, at("2026-01-05T12:00Z")), "E1")
     assert out.get_column("date").to_list() == [day(f"2026-01-{d:02d}") for d in range(1, 11)]
     assert out.get_column("consumed").to_list() == [0.0, 4.0, 4.0, 6.0, 6.0, None, None, None, None, None]
     assert out.get_column("remaining").to_list() == [10.0, 6.0, 6.0, 4.0, 4.0, None, None, None, None, None]
@@ -77,6 +77,6 @@ def test_burndown():
 
 
 def test_burndown_of_an_unknown_entitlement_is_empty():
-    out = burndown(tables(entitlements=[ent()]), "nope", as_of=at("2026-06-01")).collect()
+    out = burndown(basis(tables(entitlements=[ent()]), at("2026-06-01")), "nope")
     assert out.height == 0
     assert "projected_consumed" in out.columns

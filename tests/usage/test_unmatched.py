@@ -6,13 +6,13 @@ import pytest
 
 from entitlement_core.usage import out_of_term_cases, unmatched_cases
 
-from .factories import at, case, day, ent, hours_bh, tables
+from .factories import at, basis, case, day, ent, hours_bh, tables
 
 JUNE = at("2026-06-01T00:00Z")
 
 
 def likely(t, as_of=JUNE) -> dict[str, tuple[str, str]]:
-    out = unmatched_cases(t, as_of=as_of).collect()
+    out = unmatched_cases(basis(t, as_of))
     return {r["case_id"]: (r["likely_entitlement_id"], r["match_reason"]) for r in out.iter_rows(named=True)}
 
 
@@ -27,7 +27,7 @@ def test_case_naming_no_entitlement_while_one_is_active():
             case("C5", "2026-03-01T10:00Z", entitlement_id=None, account_id="A2"),  # other account
         ],
     )
-    out = unmatched_cases(t, as_of=JUNE).collect()
+    out = unmatched_cases(basis(t, JUNE))
     assert out.select("case_id", "likely_entitlement_id", "match_reason", "candidate_count").rows() == [
         ("C1", "E1", "same account", 1)
     ]
@@ -73,7 +73,7 @@ def test_prefers_cases_entitlements_then_the_latest_start():
         ],
     )
     assert likely(t) == {"C1": ("E_NEW", "same account"), "C2": ("E_OLD", "same account")}
-    counts = unmatched_cases(t, as_of=JUNE).collect().select("case_id", "candidate_count").rows()
+    counts = unmatched_cases(basis(t, JUNE)).select("case_id", "candidate_count").rows()
     assert counts == [("C2", 1), ("C1", 4)]
 
 
@@ -101,7 +101,7 @@ def test_unmatched_output_columns():
     t = tables(
         entitlements=[ent()], cases=[case("C1", "2026-03-01T10:00Z", entitlement_id=None, is_deleted=True)]
     )
-    row = unmatched_cases(t, as_of=JUNE).collect().row(0, named=True)
+    row = unmatched_cases(basis(t, JUNE)).row(0, named=True)
     assert row == {
         "case_id": "C1",
         "account_id": "A1",
@@ -134,7 +134,7 @@ def test_unmatched_output_columns():
 )
 def test_out_of_term_cases(created, closed, consume_on, as_of, position):
     t = tables(entitlements=[ent(consume_on=consume_on)], cases=[case("C1", created, closed=closed)])
-    out = out_of_term_cases(t, as_of=at(as_of)).collect()
+    out = out_of_term_cases(basis(t, at(as_of)))
     assert out.get_column("position").to_list() == ([position] if position else [])
 
 
@@ -144,7 +144,7 @@ def test_out_of_term_in_the_entitlements_zone():
         business_hours=[hours_bh("BH", "America/New_York")],
         cases=[case("C1", "2026-04-01T03:30Z"), case("C2", "2026-04-01T04:30Z")],  # 23:30 / 00:30 EDT
     )
-    out = out_of_term_cases(t, as_of=JUNE).collect()
+    out = out_of_term_cases(basis(t, JUNE))
     assert out.select("case_id", "position", "consumed_date").rows() == [
         ("C1", "before_term", day("2026-03-31"))
     ]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from entitlement_core.usage import renewal_history, renewals_due, upsell_candidates
+from entitlement_core.renewals import renewal_history, renewals_due
+from entitlement_core.usage import upsell_candidates
 
-from .factories import DEFAULT, at, cases, day, ent, plan, tables
+from .factories import at, basis, cases, day, ent, plan, tables
 
 MARCH = at("2026-03-14T12:00Z")  # day 73 of 2026; 292 days left
 
@@ -41,8 +42,8 @@ def upsell_setup():
 
 
 def test_upsell_candidates_ranked_by_projected_shortfall():
-    out = upsell_candidates(upsell_setup(), as_of=MARCH, thresholds=DEFAULT).collect()
-    assert out.columns[0] == "rank"
+    out = upsell_candidates(basis(upsell_setup(), MARCH))
+    assert "rank" in out.columns and "upsell_reason" in out.columns
     rows = out.select(
         "rank", "entitlement_id", "status", "projected_shortfall", "recommended_plan", "owner"
     ).rows()
@@ -61,7 +62,7 @@ def test_unlimited_plan_recommended_when_no_cap_covers():
         entitlements=[ent(plan="Standard")],
         cases=cases(30, first="2026-01-05"),
     )
-    out = upsell_candidates(t, as_of=MARCH, thresholds=DEFAULT).collect()
+    out = upsell_candidates(basis(t, MARCH))
     assert out.select("entitlement_id", "recommended_plan").rows() == [("E1", "Enterprise")]
 
 
@@ -88,7 +89,7 @@ NOVEMBER = at("2026-11-01T12:00Z")
 
 
 def test_renewals_due_window_and_renewed_mark():
-    out = renewals_due(renewal_setup(), as_of=NOVEMBER, thresholds=DEFAULT).collect()
+    out = renewals_due(basis(renewal_setup(), NOVEMBER))
     assert out.select("entitlement_id", "days_to_end", "is_renewed", "renewed_by_id").rows() == [
         ("E3", 0, False, None),
         ("E1", 60, True, "E6"),
@@ -106,12 +107,12 @@ def test_renewals_due_window_and_renewed_mark():
 
 @pytest.mark.parametrize(("within", "expected"), [(0, ["E3"]), (30, ["E3"]), (60, ["E3", "E1"])])
 def test_renewals_within_days(within, expected):
-    out = renewals_due(renewal_setup(), as_of=NOVEMBER, within_days=within, thresholds=DEFAULT).collect()
+    out = renewals_due(basis(renewal_setup(), NOVEMBER), within_days=within)
     assert out.get_column("entitlement_id").to_list() == expected
 
 
 def test_renewal_history_follows_the_chain():
-    out = renewal_history(renewal_setup(), as_of=NOVEMBER).collect()
+    out = renewal_history(basis(renewal_setup(), NOVEMBER))
     chain = out.filter(out["chain_length"] > 1)
     assert chain.select(
         "chain_root_id", "term_index", "entitlement_id", "consumed", "pct_used", "status"
@@ -134,7 +135,7 @@ def test_renewal_chain_tolerates_bad_links():
             ent("Z", renewal_of="X"),  # hangs off the cycle
         ],
     )
-    out = renewal_history(t, as_of=NOVEMBER).collect()
+    out = renewal_history(basis(t, NOVEMBER))
     assert out.select("entitlement_id", "chain_root_id", "term_index").sort("entitlement_id").rows() == [
         ("X", "X", 1),
         ("Y", "Y", 1),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from entitlement_core.reports import LEAD_COLUMNS
 from entitlement_core.settings import Thresholds
 from entitlement_core.usage import UTILIZATION_COLUMNS, near_limit, utilization
-from entitlement_core.usage.reports import LEAD_COLUMNS
 
 from .factories import DEFAULT, at, case, cases, day, ent, entry, hours_bh, one, plan, tables
 

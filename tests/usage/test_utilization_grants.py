@@ -9,12 +9,13 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from entitlement_core.basis import Basis
 from entitlement_core.demo import build_demo
 from entitlement_core.settings import Thresholds
 from entitlement_core.staging import Tables, load_tables
 from entitlement_core.store import Store
 from entitlement_core.usage import utilization
-from entitlement_core.usage.balances import grant_allotments
+from entitlement_core.usage.balances import key_balances
 
 D = dt.date
 
@@ -88,14 +89,23 @@ def test_cap_only_entitlements_are_unchanged_by_grants_on_demo_data(demo_tables:
 
 @pytest.mark.parametrize("as_of", ["2025-09-30T00:00:00", "2026-03-01T12:00:00", "2026-06-30T23:59:59"])
 def test_allotment_is_the_grant_drawdown_of_balances(demo_tables: Tables, as_of: str) -> None:
-    """The cap drawn from the units at hand equals balances' ``grant_allotments`` (a second pass)."""
-    allot = grant_allotments(demo_tables, as_of=at(as_of))
+    """Utilization's cap is the grant balances' allotment of the entitlement's own resource."""
+    b = Basis(demo_tables, as_of=at(as_of))
+    util = b.mart("utilization")
+    own = (
+        demo_tables.grants.join(demo_tables.entitlements, on="entitlement_id")
+        .filter(pl.col("resource") == pl.col("usage_type"))
+        .select("entitlement_id")
+        .unique()
+        .collect()
+    )
+    keys = key_balances(b).join(util.select("entitlement_id", "usage_type"), on="entitlement_id")
+    allot = keys.filter(pl.col("resource") == pl.col("usage_type")).join(own, on="entitlement_id", how="semi")
     assert allot.height > 0
-    util = utilization(demo_tables, as_of=at(as_of), thresholds=Thresholds()).collect()
-    granted = util.join(allot, on="entitlement_id", how="inner")
+    granted = util.join(allot.select("entitlement_id", "granted"), on="entitlement_id", how="inner")
     assert granted.height == allot.height
     assert (granted["cap"] - granted["granted"]).abs().max() < 1e-9
-    others = util.join(allot, on="entitlement_id", how="anti")
+    others = util.join(own, on="entitlement_id", how="anti")
     assert others.filter(
         pl.col("cap").ne_missing(pl.col("anchor_cap")) & (pl.col("usage_type") != "none")
     ).is_empty()

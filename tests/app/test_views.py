@@ -1,4 +1,4 @@
-"""The app's Streamlit-free data helpers (entitlement_core.app_data) and admin sign-in (auth)."""
+"""The pages' Streamlit-free view models (entitlement_core.views), filters, and admin sign-in (auth)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,16 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from entitlement_core import app_data, auth
-from entitlement_core.app_data import Filters
+from entitlement_core import auth, views
+from entitlement_core.asof import AsOf
+from entitlement_core.basis import Basis
+from entitlement_core.filters import DIMENSIONS, Filters, entitlement_dims, with_dims
+from entitlement_core.reports import MARTS
 from entitlement_core.settings import Settings
 from entitlement_core.staging import Tables
 
 AS_OF = dt.datetime(2026, 6, 1, 23, 59, 59, 999999, tzinfo=dt.UTC)
+JUNE_1 = AsOf.on(dt.date(2026, 6, 1))
 FRAME = pl.DataFrame(
     {
         "entitlement_id": ["E1", "E2", "E3", "E4"],
@@ -46,8 +50,8 @@ def test_a_filter_on_a_dimension_a_frame_lacks_selects_nothing() -> None:
     assert not Filters().is_active and Filters.of({"tier": ["Pro"]}).is_active
 
 
-def test_as_of_moment_is_the_end_of_the_day_in_utc() -> None:
-    assert app_data.as_of_moment(dt.date(2026, 6, 1)) == AS_OF
+def test_a_date_is_the_end_of_that_day_in_utc_for_utc_entitlements() -> None:
+    assert JUNE_1.moment_in("UTC") == AS_OF
 
 
 def _tables() -> Tables:
@@ -95,57 +99,46 @@ def test_with_dims_joins_by_entitlement_and_falls_back_to_the_account() -> None:
     frame = pl.DataFrame(
         {"case_id": ["C1", "C4"], "account_id": ["A1", "A2"], "likely_entitlement_id": ["E1", None]}
     )
-    got = app_data.with_dims(frame, app_data.entitlement_dims(_tables()), key="likely_entitlement_id")
+    got = with_dims(frame, entitlement_dims(_tables()), key="likely_entitlement_id")
     assert got.select("tier", "region", "owner", "plan", "account_name").rows() == [
         ("Pro", "NA", "Olu", "Pro", "Acme Corp"),
         ("Standard", "EMEA", "Ana", None, "Globex"),
     ]
 
 
-@pytest.mark.parametrize("name", app_data.MART_NAMES)
+@pytest.mark.parametrize("name", list(MARTS))
 def test_every_mart_builds_and_carries_the_filter_dimensions(name: str) -> None:
-    frame = app_data.build_mart(name, _tables(), as_of=AS_OF, settings=Settings())
+    frame = views.with_filter_dims(Basis(_tables(), as_of=JUNE_1), name)
     assert isinstance(frame, pl.DataFrame)
-    if name != "weekly_by_tier":
-        assert set(app_data.DIMENSIONS) <= set(frame.columns)
+    if MARTS[name].key is not None or "account_id" in frame.columns:
+        assert set(DIMENSIONS) <= set(frame.columns)
 
 
 def test_kpis_count_statuses_and_compare_with_the_previous_period() -> None:
-    util = FRAME.with_columns(pl.lit(None, dtype=pl.Float64).alias("pct_used"))
-    milestones = pl.DataFrame(
-        {
-            "status": ["met", "met", "violated", "met", "open"],
-            "started_at": [dt.datetime(2026, 6, 1, tzinfo=dt.UTC)] * 3
-            + [dt.datetime(2026, 5, 1, tzinfo=dt.UTC)] * 2,
-            "tier": ["Pro"] * 5,
-        }
-    )
-    now = app_data.kpi_values(
-        util=util, unmatched=FRAME.head(1), milestones=milestones, renewals=FRAME.head(2), as_of=AS_OF
-    )
+    b = Basis(_tables(), as_of=JUNE_1)
+    now = views.kpi_values(b)
+    # E1 (cap 2, 2 cases) is exhausted, E2 (cap 10, 1 case) healthy; C4 names none while E2 is active.
     assert now == {
-        "active": 3.0,
-        "near_limit": 1.0,
+        "active": 2.0,
+        "near_limit": 0.0,
         "exhausted": 1.0,
         "unmatched": 1.0,
-        "renewals": 2.0,
-        "sla_compliance": pytest.approx(2 / 3),
+        "renewals": 0.0,
+        "sla_compliance": None,
     }
-    pro = app_data.kpi_values(
-        util=util,
-        unmatched=None,
-        milestones=None,
-        renewals=None,
-        as_of=AS_OF,
-        filters=Filters.of({"tier": ["Pro"]}),
-    )
-    assert (pro["active"], pro["unmatched"], pro["sla_compliance"]) == (2.0, None, None)
-    tiles = {k.key: k for k in app_data.kpi_tiles(now, {**now, "active": 5.0, "sla_compliance": 0.5})}
+    pro = views.kpi_values(b, filters=Filters.of({"tier": ["Pro"]}))
+    assert (pro["active"], pro["unmatched"]) == (1.0, 0.0)
+    tiles = {
+        k.key: k
+        for k in views.kpi_tiles(
+            {**now, "sla_compliance": 2 / 3}, {**now, "active": 5.0, "sla_compliance": 0.5}
+        )
+    }
     assert list(tiles) == ["active", "near_limit", "exhausted", "unmatched", "sla_compliance", "renewals"]
-    assert (tiles["active"].display, tiles["active"].delta) == ("3", "-2")
+    assert (tiles["active"].display, tiles["active"].delta) == ("2", "-3")
     assert (tiles["sla_compliance"].display, tiles["sla_compliance"].delta) == ("66.7%", "+16.7 pts")
     assert tiles["near_limit"].delta == "+0"
-    assert app_data.Kpi("x", "X", None, 1.0, "").display == "—"
+    assert views.Kpi("x", "X", None, 1.0, "").display == "—"
 
 
 @pytest.mark.parametrize(
@@ -161,51 +154,24 @@ def test_kpis_count_statuses_and_compare_with_the_previous_period() -> None:
     ],
 )
 def test_search_accounts(query: str, expected: list[tuple[str, str]]) -> None:
-    got = app_data.search_accounts(_tables(), query)
+    got = views.search_accounts(_tables(), query)
     assert got.select("account_id", "matched_on").rows() == expected
 
 
-def test_account_tables_keep_only_that_account() -> None:
-    sub = app_data.account_tables(_tables(), "A2")
-    assert sub.cases.collect()["case_id"].to_list() == ["C3", "C4"]
-    assert sub.time_entries.collect()["time_entry_id"].to_list() == ["T1"]
-    assert sub.entitlements.collect()["entitlement_id"].to_list() == ["E2"]
-    assert sub.plans.collect().height == 2  # reference tables stay whole
-
-
-def test_sla_view_counts_and_lists() -> None:
-    start = dt.datetime(2026, 5, 25, tzinfo=dt.UTC)
-    inst = pl.DataFrame(
-        {
-            "case_id": ["C1", "C2", "C3", "C4"],
-            "account_id": ["A1"] * 4,
-            "owner": ["Olu"] * 4,
-            "tier": ["Pro"] * 4,
-            "milestone": ["FR", "FR", "Res", "Res"],
-            "priority": ["High", "Low", "High", "Low"],
-            "origin": ["Web"] * 4,
-            "started_at": [start] * 4,
-            "target_at": [start + dt.timedelta(hours=4)] * 4,
-            "completed_at": [start + dt.timedelta(hours=1), start + dt.timedelta(hours=6), None, None],
-            "target_minutes": [240] * 4,
-            "elapsed_minutes": [60.0, 360.0, 200.0, 100.0],
-            "status": ["met", "violated", "at_risk", "open"],
-            "margin_minutes": [180.0, -120.0, 40.0, 140.0],
-        }
-    )
-    view = app_data.sla_view(inst, as_of=AS_OF, by=["milestone"])
-    assert view.totals == {"met": 1, "violated": 1, "at_risk": 1, "open": 1}
-    assert (view.violation_count, view.at_risk_count) == (1, 1)
-    assert view.compliance.filter(pl.col("milestone") == "FR")["compliance"].item() == 0.5
-    assert sorted(view.margin_bins["margin_hours"].to_list()) == [-2.0, 3.0]
+def test_account_view_shows_only_that_account() -> None:
+    view = views.account_view(Basis(_tables(), as_of=JUNE_1), "A2")
+    assert view.cases["case_id"].to_list() == ["C4", "C3"]  # newest first
+    assert view.entitlements["entitlement_id"].to_list() == ["E2"]
+    assert view.eligible["entitlement_id"].to_list() == ["E2"]
+    assert view.case_count == 2
 
 
 def test_data_health_lists_every_check() -> None:
     from entitlement_core.checks import CHECKS
 
-    summary, found = app_data.data_health(_tables(), {"unmatched": pl.DataFrame({"case_id": ["C4"]})})
-    assert summary.height == len(CHECKS) + 1
-    assert summary.filter(pl.col("table") == "unmatched")["records"].item() == 1
+    summary, found = views.data_health(Basis(_tables(), as_of=JUNE_1))
+    assert summary.height == len(CHECKS) + len(views.DATA_CHECKS)
+    assert summary.filter(pl.col("table") == "unmatched-cases")["records"].item() == 1
     assert summary["is_ok"].to_list() == sorted(summary["is_ok"].to_list())  # problems first
     assert set(found.columns) >= {"check", "severity", "record_id", "message"}
 
@@ -246,17 +212,12 @@ def test_the_previous_months_milestones_alone_give_the_same_sla_figure(demo_db) 
 
     with Store(demo_db, read_only=True) as store:
         tables = load_tables(store).collect_all()
-    settings = Settings()
-    previous = app_data.as_of_moment(dt.date(2026, 4, 20))
-    since = app_data.month_start(previous)
-    full = app_data.build_mart("milestones", tables, as_of=previous, settings=settings)
-    month = app_data.build_mart("milestones", tables, as_of=previous, settings=settings, started_from=since)
+    previous = Basis(tables, as_of=AsOf.on(dt.date(2026, 4, 20)), settings=Settings())
+    since = dt.datetime.combine(views.month_start(previous.as_of), dt.time.min, tzinfo=dt.UTC)
+    full, month = previous.instances, previous.milestone_instances(started_from=since)
     assert month.height > 0 and month["started_at"].min() >= since
     key = ["case_id", "milestone", "started_at"]
     assert month.sort(key).equals(full.filter(pl.col("started_at") >= since).sort(key))
-    figures = [
-        app_data.kpi_values(util=FRAME, unmatched=None, milestones=m, renewals=None, as_of=previous)
-        for m in (full, month)
-    ]
+    figures = [views.kpi_values(previous, measured_from_month=m) for m in (False, True)]
     assert figures[0]["sla_compliance"] is not None
     assert figures[0]["sla_compliance"] == figures[1]["sla_compliance"]

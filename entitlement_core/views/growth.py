@@ -1,0 +1,139 @@
+"""The Upsell and Renewals pages' view models."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from ..filters import NO_FILTERS, Filters
+from .common import filtered
+
+if TYPE_CHECKING:
+    from ..basis import Basis
+
+__all__ = [
+    "RENEWAL_EXPORT_COLUMNS",
+    "UPSELL_EXPORT_COLUMNS",
+    "RenewalsView",
+    "UpsellView",
+    "different_plan",
+    "renewal_advice",
+    "renewal_chain",
+    "renewals_view",
+    "upsell_view",
+]
+
+#: The upsell download's columns.
+UPSELL_EXPORT_COLUMNS = (
+    "rank", "status", "account_name", "entitlement_id", "owner", "plan", "pct_used", "cap",
+    "projected_at_end", "projected_shortfall", "projected_exhaustion_date", "recommended_plan",
+    "upsell_reason",
+)  # fmt: skip
+#: The renewals export carries exactly the rows shown, in this order.
+RENEWAL_EXPORT_COLUMNS = ("entitlement_id", "account_id", "account_name", "owner", "tier", "region", "plan",
+                          "usage_type", "end_date", "days_to_end", "status", "cap", "consumed", "pct_used",
+                          "projected_at_end", "previous_pct_used", "recommended_plan", "is_renewed",
+                          "renewed_by_id")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class UpsellView:
+    """What the Upsell page draws."""
+
+    candidates: pl.DataFrame
+    owners: list[str]
+    by_owner: pl.DataFrame
+    exhausted: int
+    accounts: int
+    overage_at_stake: float
+
+
+def upsell_view(basis: Basis, *, filters: Filters = NO_FILTERS, owner: str | None = None) -> UpsellView:
+    """Upsell candidates (of one account owner when given), ranked, with the owner totals.
+
+    ``overage_at_stake`` prices each candidate's positive projected
+    shortfall at its plan's overage rate (plans without a rate count 0).
+    """
+    candidates = filtered(basis, "upsell", filters)
+    owners = sorted(candidates["owner"].drop_nulls().unique().to_list())
+    if owner:
+        candidates = candidates.filter(pl.col("owner") == owner)
+    candidates = candidates.sort("rank")
+    stake = (pl.col("projected_shortfall").clip(lower_bound=0) * pl.col("overage_rate")).sum()
+    by_owner = (
+        candidates.group_by("owner")
+        .agg(pl.len().alias("candidates"), pl.col("projected_shortfall").sum())
+        .sort("projected_shortfall", descending=True)
+    )
+    return UpsellView(
+        candidates=candidates,
+        owners=owners,
+        by_owner=by_owner,
+        exhausted=int(candidates["status"].is_in(["exhausted", "over_cap"]).sum()),
+        accounts=candidates["account_id"].n_unique(),
+        overage_at_stake=float(candidates.select(stake).item() or 0),
+    )
+
+
+def different_plan() -> pl.Expr:
+    """The recommended plan differs from the current one (the renewal should change plan)."""
+    return pl.col("recommended_plan").is_not_null() & (
+        pl.col("recommended_plan") != pl.col("plan").fill_null("")
+    )
+
+
+@dataclass(frozen=True)
+class RenewalsView:
+    """What the Renewals page draws."""
+
+    rows: pl.DataFrame
+    due: int
+    not_renewed: int
+    different_plan: int
+    within_30_days: int
+
+
+def renewals_view(basis: Basis, *, filters: Filters = NO_FILTERS, within_days: int = 90) -> RenewalsView:
+    """Terms ending within ``within_days`` (soonest first), with the tiles' counts."""
+    due = filtered(basis, "renewals", filters, within_days=within_days)
+    rows = due.sort(["days_to_end", "entitlement_id"]).select(
+        [c for c in RENEWAL_EXPORT_COLUMNS if c in due.columns]
+    )
+    return RenewalsView(
+        rows=rows,
+        due=due.height,
+        not_renewed=due.filter(~pl.col("is_renewed")).height,
+        different_plan=due.filter(different_plan()).height,
+        within_30_days=due.filter(pl.col("days_to_end") <= 30).height,
+    )
+
+
+def renewal_chain(basis: Basis, entitlement_id: str) -> pl.DataFrame:
+    """Every term of the renewal chain of ``entitlement_id``, first term first, labelled for a chart."""
+    history = basis.mart("renewal-history")
+    root = history.filter(pl.col("entitlement_id") == entitlement_id)["chain_root_id"]
+    chain = history.filter(pl.col("chain_root_id") == root[0]) if root.len() else history.clear()
+    label = pl.format("{}<br>{}", pl.col("start_date").dt.strftime("%b %Y"), pl.col("entitlement_id"))
+    return chain.sort("term_index").with_columns(label.alias("term_label"))
+
+
+def renewal_advice(row: dict, escape: Callable[[object], str] = str) -> tuple[str, str] | None:
+    """What to tell a renewal planner about one due row: (kind, Markdown sentence).
+
+    ``kind`` is ``upgrade`` or ``keep``.
+
+    ``escape`` turns a plan name into literal Markdown text (the page passes its escaper).
+    """
+    recommended = row.get("recommended_plan")
+    if not recommended:
+        return None
+    if recommended != row.get("plan"):
+        current = escape(row["plan"]) if row.get("plan") else "the current allotment"
+        return (
+            "upgrade",
+            f"Recommend renewing onto **{escape(recommended)}** (projected usage exceeds {current}).",
+        )
+    return "keep", f"**{escape(recommended)}** still covers projected usage."
