@@ -11,6 +11,7 @@ the comment beside it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -337,3 +338,46 @@ def test_ex27_measured_in_the_case_hours() -> None:
     row = milestone_instances(t, as_of=LATER).collect().row(0, named=True)
     assert row["business_hours_id"] == "ny"
     assert row["target_at"] == local("America/New_York", 2026, 6, 13, 10)
+
+
+def test_an_as_of_date_pauses_each_clock_until_the_end_of_that_day_in_its_own_zone() -> None:
+    """As of 15 June 2026 (a date): a Berlin case and a New York case, both created Monday 09:00 local
+    and waiting on the customer from 10:00 local. Each is measured as of the end of Monday in its own
+    zone (Berlin 21:59:59.999999 UTC, New York 03:59:59.999999 UTC on Tuesday): paused, 60 elapsed,
+    420 paused (10:00-17:00), target as if resumed then: 180 minutes into Tuesday = Tuesday 12:00."""
+    from entitlement_core.asof import AsOf
+
+    from .test_milestones import world
+
+    ny = "America/New_York"
+    t = world(
+        {
+            "case_id": ["c_ber", "c_ny"],
+            "entitlement_id": ["e_berlin", "e_ny"],
+            "created_at": [local(BER, 2026, 6, 15, 9), local(ny, 2026, 6, 15, 9)],
+        },
+        case_status_history={
+            "case_id": ["c_ber", "c_ny"],
+            "status": [WAIT, WAIT],
+            "changed_at": [local(BER, 2026, 6, 15, 10), local(ny, 2026, 6, 15, 10)],
+        },
+    )
+    t = dataclasses.replace(
+        t, entitlement_processes=t.entitlement_processes.with_columns(pl.lit(WAIT).alias("paused_statuses"))
+    )
+    got = (
+        milestone_instances(t, as_of=AsOf.on(dt.date(2026, 6, 15)))
+        .filter(pl.col("milestone") == "First Response")
+        .sort("case_id")
+        .collect()
+    )
+    end_of_day = dt.timedelta(hours=24, microseconds=-1)
+    assert got.select("case_id", "status", "elapsed_minutes", "paused_minutes").rows() == [
+        ("c_ber", "paused", 60.0, 420.0),
+        ("c_ny", "paused", 60.0, 420.0),
+    ]
+    assert got["as_of_at"].to_list() == [
+        local(BER, 2026, 6, 15, 0) + end_of_day,
+        local(ny, 2026, 6, 15, 0) + end_of_day,
+    ]
+    assert got["target_at"].to_list() == [local(BER, 2026, 6, 16, 12), local(ny, 2026, 6, 16, 12)]
