@@ -315,7 +315,9 @@ def milestone_instances(
     pl.LazyFrame
         Columns of :data:`INSTANCE_SCHEMA`. ``status`` is ``met``,
         ``violated``, ``at_risk``, ``paused`` or ``open`` (null for an imported record
-        with no target anywhere); ``margin_minutes`` = target - elapsed.
+        with no target anywhere); ``margin_minutes`` = target - elapsed;
+        ``paused_minutes`` the business minutes its clock was stopped;
+        ``as_of_at`` the moment it is measured at (its own, for an as-of date).
 
     Examples
     --------
