@@ -36,8 +36,6 @@ from .status import milestone_status
 
 __all__ = ["instance_pauses", "measure_instances"]
 
-_UTC = pl.Datetime("us", "UTC")
-
 
 def instance_pauses(pending: pl.DataFrame, tables: Tables) -> pl.DataFrame:
     """The paused intervals of each instance's case, keyed by the instance's row in ``pending``.
