@@ -167,6 +167,18 @@ def _compliance(b: Basis) -> pl.DataFrame:
     return compliance_report(b)
 
 
+def _next_breaches(b: Basis) -> pl.DataFrame:
+    from .sla.breach import next_breach_report
+
+    return next_breach_report(b)
+
+
+def _pauses(b: Basis) -> pl.DataFrame:
+    from .sla.reports import pauses_report
+
+    return pauses_report(b)
+
+
 def _milestone_reconciliation(b: Basis) -> pl.DataFrame:
     from .sla.reconciliation import milestone_reconciliation
 
@@ -211,6 +223,10 @@ _ALL = (
          "every milestone instance with target, elapsed business minutes and status"),
     Mart("compliance", _compliance, "one row per milestone and priority with instances",
          "milestone counts by status, compliance = met / (met + violated), median margin", key=None),
+    Mart("next-breaches", _next_breaches, "one row per case with an open, at-risk or paused milestone",
+         "each open case's earliest open target and business minutes left, soonest breach first"),
+    Mart("pauses", _pauses, "one row per case whose SLA clock was stopped at least once",
+         "the pause audit: business time paused, how often, the longest pause, share over the threshold"),
     Mart("milestone-reconciliation", _milestone_reconciliation,
          "one row per milestone whose target of record differs from the computed target",
          "targets of record against the product's own computation, with the likely cause"),
@@ -222,8 +238,9 @@ _ALL = (
 #: The order the command line lists them: DOMAIN.md's reports first.
 _ORDER = (
     "utilization", "near-limit", "overage", "unmatched-cases", "upsell", "renewals", "reconciliation",
-    "milestones", "compliance", "milestone-reconciliation", "forecast-backtest", "overage-summary",
-    "overage-revenue", "grant-balances", "out-of-term-cases", "renewal-history", "weekly-consumption",
+    "milestones", "compliance", "next-breaches", "pauses", "milestone-reconciliation", "forecast-backtest",
+    "overage-summary", "overage-revenue", "grant-balances", "out-of-term-cases", "renewal-history",
+    "weekly-consumption",
 )  # fmt: skip
 #: Every mart by name.
 MARTS: dict[str, Mart] = {name: next(m for m in _ALL if m.name == name) for name in _ORDER}

@@ -61,7 +61,7 @@ def with_status_pill(frame: pl.DataFrame, column: str = "status") -> pl.DataFram
 
 #: Ratio columns (0-1 fractions) are shown as whole percentages on a 0-100 bar.
 _PCT = {"format": "%.0f%%", "min_value": 0, "max_value": 100}
-_RATIOS = ("pct_used", "compliance", "previous_pct_used", "share", "pct_drawn")
+_RATIOS = ("pct_used", "compliance", "previous_pct_used", "share", "pct_drawn", "paused_share")
 
 
 def _column_config() -> dict[str, Any]:
@@ -111,6 +111,23 @@ def _column_config() -> dict[str, Any]:
         "violated": cc.NumberColumn("Violated", format="%d"),
         "at_risk": cc.NumberColumn("At risk", format="%d"),
         "open": cc.NumberColumn("Open", format="%d"),
+        "paused": cc.NumberColumn("Paused", format="%d"),
+        "breach": cc.TextColumn("Next breach"),
+        "next_breach": cc.TextColumn("Case's next breach"),
+        "minutes_to_target": cc.NumberColumn("Wall-clock min to target", format="%.0f"),
+        "running_milestones": cc.NumberColumn("Open milestones", format="%d"),
+        # pause audit
+        "paused_minutes": cc.NumberColumn("Paused (business min)", format="%.0f"),
+        "life_minutes": cc.NumberColumn("Life (business min)", format="%.0f"),
+        "paused_share": cc.ProgressColumn("Paused share", **_PCT),
+        "paused_cases": cc.NumberColumn("Cases paused", format="%d"),
+        "cases": cc.NumberColumn("Cases", format="%d"),
+        "pauses": cc.NumberColumn("Pauses", format="%d"),
+        "resumes": cc.NumberColumn("Resumes", format="%d"),
+        "longest_pause_minutes": cc.NumberColumn("Longest pause (business min)", format="%.0f"),
+        "main_paused_status": cc.TextColumn("Paused mostly in"),
+        "over_threshold": cc.NumberColumn("Paused most of their life", format="%d"),
+        "is_paused_now": cc.CheckboxColumn("Paused now"),
         "likely_entitlement_id": cc.TextColumn("Likely entitlement"),
         "likely_usage_type": cc.TextColumn("Its usage"),
         "match_reason": cc.TextColumn("Matched by"),

@@ -16,6 +16,7 @@ from ..schema import LATEST_DATE
 from . import sf_calendar
 from .mapping import SalesforceMapping
 from .sf_csv import Export
+from .sf_history import HISTORY_STANDARD, prepare_history
 from .sf_ids import to_18
 
 __all__ = [
@@ -51,6 +52,8 @@ REFS: dict[str, tuple[str, ...]] = {
         "SourceId", "BusinessHoursId",
     ),
     "CaseMilestone": ("CaseId", "MilestoneTypeId", "BusinessHoursId"),
+    "CaseHistory": ("CaseId",),
+    "CaseHistory2": ("CaseId",),
     "MilestoneTarget": ("BusinessHoursId",),
     "User": ("ManagerId", "ProfileId", "UserRoleId", "ContactId", "AccountId"),
 }  # fmt: skip
@@ -107,6 +110,7 @@ STANDARD: dict[str, dict[str, tuple[str, ...]]] = {
         "crm_elapsed_minutes": ("ElapsedTimeInMins",), "crm_stopped_minutes": ("StoppedTimeInMins",),
         "crm_actual_elapsed_minutes": ("ActualElapsedTimeInMins",),
     },
+    **HISTORY_STANDARD,
 }  # fmt: skip
 
 #: Ids by key prefix: SlaProcess records start with 552, MilestoneType records with 557.
@@ -317,6 +321,8 @@ PREPARE = {
     "CaseMilestone": _prepare_case_milestone,
     "Holiday": _prepare_holiday,
     "MilestoneTarget": _prepare_target,
+    "CaseHistory": prepare_history,
+    "CaseHistory2": prepare_history,
 }
 
 

@@ -9,7 +9,8 @@ browser.
 
 - :mod:`.overview`: the six figures and their 30-day change, "needs attention";
 - :mod:`.utilization`: the entitlement table, search, burn-down, exceptions;
-- :mod:`.sla`: compliance by group, trend, margins, at-risk and violation lists;
+- :mod:`.sla`: compliance by group and the paused time beside it, trend, margins, the next
+  breaches, at-risk and violation lists, and the pause audit (:mod:`.pauses`);
 - :mod:`.growth`: upsell candidates; renewals due and "recommend a different plan";
 - :mod:`.revenue`: overage revenue, commitments, grants and breakage;
 - :mod:`.account`: account search, eligibility and the account's records;
@@ -41,6 +42,7 @@ from .overview import (
     overview_view,
     weekly_compliance,
 )
+from .pauses import PauseAuditView, pause_audit_view
 from .revenue import RevenueView, commitment_balances, overage_totals, revenue_view
 from .sla import TARGET_COLUMNS, SlaView, sla_view
 from .utilization import (
@@ -63,6 +65,7 @@ __all__ = [
     "AccountView",
     "Kpi",
     "OverviewView",
+    "PauseAuditView",
     "RenewalsView",
     "RevenueView",
     "SlaView",
@@ -82,6 +85,7 @@ __all__ = [
     "needs_attention",
     "overage_totals",
     "overview_view",
+    "pause_audit_view",
     "renewal_advice",
     "renewal_chain",
     "renewals_view",
