@@ -74,7 +74,15 @@ def _with_lead(frame: pl.DataFrame, util: pl.DataFrame, key: str = "entitlement_
 def _utilization(b: Basis) -> pl.DataFrame:
     from .usage.utilization import utilization_mart
 
-    return _lead_first(utilization_mart(b.positions, b.tables.accounts, b.tables.plans))
+    return _lead_first(
+        utilization_mart(b.positions, b.tables.accounts, forecast=b.mart("forecast"))
+    )
+
+
+def _forecast(b: Basis) -> pl.DataFrame:
+    from .forecast import forecast, forecast_inputs
+
+    return forecast(forecast_inputs(b), as_of=b.as_of).collect()
 
 
 def _near_limit(b: Basis) -> pl.DataFrame:
@@ -183,6 +191,9 @@ def _forecast_backtest(b: Basis, horizons: tuple[int, ...] | None = None) -> pl.
 _ALL = (
     Mart("utilization", _utilization, "one row per entitlement",
          "consumed, remaining, status, burn rate and projections of every entitlement"),
+    Mart("forecast", _forecast, "one row per entitlement",
+         "every term projected to its end from its own pace and its history: expected consumption, "
+         "10-90 interval, probability of running out, expected shortfall, recommended plan"),
     Mart("near-limit", _near_limit, "one row per entitlement near its limit, exhausted or over cap",
          "entitlements that need attention, worst first (status, then how far over)"),
     Mart("overage", _overage, "one row per unit of consumption no grant covers",
@@ -222,7 +233,8 @@ _ALL = (
 #: The order the command line lists them: DOMAIN.md's reports first.
 _ORDER = (
     "utilization", "near-limit", "overage", "unmatched-cases", "upsell", "renewals", "reconciliation",
-    "milestones", "compliance", "milestone-reconciliation", "forecast-backtest", "overage-summary",
+    "milestones", "compliance", "milestone-reconciliation", "forecast", "forecast-backtest",
+    "overage-summary",
     "overage-revenue", "grant-balances", "out-of-term-cases", "renewal-history", "weekly-consumption",
 )  # fmt: skip
 #: Every mart by name.

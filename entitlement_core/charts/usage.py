@@ -226,13 +226,24 @@ def consumption_chart(
 
 
 def shortfall_chart(
-    candidates: pl.DataFrame, *, top: int = 15, title: str = "Largest projected shortfalls"
+    candidates: pl.DataFrame, *, unit: str = "cases", top: int = 15, title: str | None = None
 ) -> go.Figure:
-    """Horizontal bars of the top candidates by ``projected_shortfall``, coloured by status."""
+    """Horizontal bars of the top candidates of one ``unit`` by ``expected_shortfall``, coloured by status.
+
+    Each bar carries the 10-90 interval of consumption at the end and the
+    probability of running out in its hover text. Cases and hours never share
+    an axis: the page draws one chart per unit.
+    """
+    title = title or f"Largest expected shortfalls ({unit})"
     fig = go.Figure()
-    head = candidates.sort("projected_shortfall", descending=True, nulls_last=True).head(top)
+    head = (
+        candidates.filter(pl.col("unit") == unit)
+        .sort("expected_shortfall", descending=True, nulls_last=True)
+        .head(top)
+    )
+    axis = f"Expected shortfall at end of term ({unit})"
     if head.is_empty():
-        return empty_figure(layout(fig, title=title, x="Projected shortfall", y=""), "No upsell candidates")
+        return empty_figure(layout(fig, title=title, x=axis, y=""), "No upsell candidates")
     label = pl.concat_str(
         pl.col("account_name").fill_null(pl.col("account_id")), pl.lit(" · "), pl.col("entitlement_id")
     )
@@ -245,23 +256,26 @@ def shortfall_chart(
             name=status_label(status),
             orientation="h",
             y=part["_label"].to_list(),
-            x=part["projected_shortfall"].to_list(),
+            x=part["expected_shortfall"].to_list(),
             marker_color=STATUS_COLORS[status],
             customdata=part.select(
-                pl.col("recommended_plan").fill_null("—"), pl.col("owner").fill_null("—")
+                pl.col("recommended_plan").fill_null("—"),
+                pl.col("owner").fill_null("—"),
+                pl.col("projected_p10"),
+                pl.col("projected_p90"),
+                (pl.col("prob_run_out") * 100),
             ).rows(),
-            hovertemplate="%{y}<br>Shortfall %{x:,.1f}<br>Recommended %{customdata[0]}"
-            "<br>Owner %{customdata[1]}<extra></extra>",
+            hovertemplate="%{y}<br>Expected shortfall %{x:,.1f} "
+            + unit
+            + "<br>At end: %{customdata[2]:,.0f} - %{customdata[3]:,.0f} "
+            + unit
+            + " (10-90%)"
+            "<br>Chance to run out %{customdata[4]:.0f}%"
+            "<br>Recommended %{customdata[0]}<br>Owner %{customdata[1]}<extra></extra>",
         )
     fig.update_layout(barmode="stack")
     fig.update_yaxes(categoryorder="array", categoryarray=head["_label"].to_list(), gridcolor="rgba(0,0,0,0)")
-    return layout(
-        fig,
-        title=title,
-        x="Projected shortfall at end of term (units)",
-        y="",
-        height=max(320, 28 * head.height + 90),
-    )
+    return layout(fig, title=title, x=axis, y="", height=max(320, 28 * head.height + 90))
 
 
 def renewal_history_chart(history: pl.DataFrame, *, title: str = "Utilization across terms") -> go.Figure:

@@ -43,12 +43,14 @@ from ..kernels.ledger import QUANTITY
 from ..settings import Settings, Thresholds
 from ..staging import Tables
 from .banner import banner_expr
-from .plans import projected_annual_usage, projected_at_end, projected_shortfall, recommend_plans
+from .plans import projected_at_end, projected_shortfall
 
 __all__ = [
     "ATTENTION_STATUSES",
+    "FORECAST_SHOWN",
     "STATUS_ORDER",
     "UTILIZATION_COLUMNS",
+    "forecast_figures",
     "near_limit",
     "status_expr",
     "status_rank",
@@ -61,6 +63,14 @@ STATUS_ORDER = ("over_cap", "exhausted", "near_limit", "healthy", "unlimited", "
 #: Statuses that need attention: no allotment left, or close to it.
 ATTENTION_STATUSES = ("over_cap", "exhausted", "near_limit")
 
+#: The forecast's figures the utilization mart carries (:mod:`entitlement_core.forecast`), by their names
+#: here: ``expected_at_end`` is the forecast's expected consumption at the end of the term,
+#: ``expected_run_out_date`` its median run-out date.
+FORECAST_SHOWN = (
+    "expected_at_end", "projected_p10", "projected_p50", "projected_p90", "prob_run_out",
+    "expected_shortfall", "expected_run_out_date", "is_founded", "prior_source",
+)  # fmt: skip
+
 UTILIZATION_COLUMNS = (
     "entitlement_id", "name", "account_id", "account_name", "tier", "region", "owner", "plan",
     "usage_type", "cap", "consumed", "remaining", "pct_used", "status", "start_date", "end_date",
@@ -68,6 +78,7 @@ UTILIZATION_COLUMNS = (
     "projected_exhaustion_date", "overflow", "consume_on", "renewal_of", "timezone", "banner",
     "near_limit_pct", "near_limit_remaining", "unit", "recommended_plan", "projected_annual_usage",
     "projected_shortfall", "overage_rate", "deleted_cases", "crm_remaining_cases", "anchor_cap",
+    *FORECAST_SHOWN,
 )  # fmt: skip
 
 
@@ -112,16 +123,38 @@ def _run_out_date() -> pl.Expr:
     return pl.when(day <= pl.col("end_date")).then(day)
 
 
-def utilization_mart(positions: pl.DataFrame, accounts: pl.LazyFrame, plans: pl.LazyFrame) -> pl.DataFrame:
+def forecast_figures(forecast: pl.DataFrame) -> pl.LazyFrame:
+    """The forecast's columns the utilization mart carries, renamed where the straight line has the name.
+
+    Grain: one row per entitlement of ``forecast`` (:func:`entitlement_core.forecast.forecast`).
+    ``recommended_plan`` and ``projected_annual_usage`` are the forecast's: one recommendation
+    for every page, report, banner and alert (:func:`entitlement_core.forecast.recommend_plan`).
+    """
+    return forecast.lazy().select(
+        "entitlement_id",
+        pl.col("projected_at_end").alias("expected_at_end"),
+        "projected_p10", "projected_p50", "projected_p90", "prob_run_out", "expected_shortfall",
+        pl.col("projected_exhaustion_date").alias("expected_run_out_date"),
+        "is_founded", "prior_source", "projected_annual_usage", "recommended_plan",
+    )  # fmt: skip
+
+
+def utilization_mart(
+    positions: pl.DataFrame, accounts: pl.LazyFrame, *, forecast: pl.DataFrame
+) -> pl.DataFrame:
     """The utilization mart of :attr:`Basis.positions <entitlement_core.basis.Basis.positions>`.
 
     Returns :data:`UTILIZATION_COLUMNS`, one row per entitlement, by
     ``entitlement_id``. Invariant: ``consumed + remaining = cap`` wherever
-    ``cap`` is set.
+    ``cap`` is set. The straight-line figures (DOMAIN.md, "Burn rate,
+    projection": ``burn_rate_per_day``, ``projected_at_end``,
+    ``projected_exhaustion_date``, ``projected_shortfall``) sit beside the
+    forecast's (:data:`FORECAST_SHOWN`, ``recommended_plan``,
+    ``projected_annual_usage``, from ``forecast``: the ``forecast`` mart).
     """
     names = accounts.select("account_id", pl.col("name").alias("account_name"), "tier", "region", "owner")
     base = positions.lazy().join(names, on="account_id", how="left")
-    recommended = recommend_plans(base, plans)
+    recommended = forecast_figures(forecast)
     shown = base.with_columns(
         status_expr(),
         in_units("cap_base").alias("cap"),
@@ -135,7 +168,6 @@ def utilization_mart(positions: pl.DataFrame, accounts: pl.LazyFrame, plans: pl.
         ),
         projected_at_end().alias("projected_at_end"),
         projected_shortfall().alias("projected_shortfall"),
-        projected_annual_usage().alias("projected_annual_usage"),
         money("overage_rate").alias("overage_rate"),
         pl.when(pl.col("cap_base").is_not_null() & (pl.col("remaining_base") <= 0))
         .then(pl.col("cap_reached_date"))

@@ -188,23 +188,32 @@ def test_margin_chart_colours_met_and_violated() -> None:
     assert list(bars["Met"].y) == [10, 6]
 
 
-def test_shortfall_chart_shows_the_top_candidates_largest_first() -> None:
+def test_shortfall_chart_shows_the_top_candidates_of_one_unit_largest_first() -> None:
     cands = pl.DataFrame(
         {
             "entitlement_id": [f"E{i}" for i in range(20)],
             "account_name": [f"Acct {i}" for i in range(20)],
             "account_id": [f"A{i}" for i in range(20)],
-            "projected_shortfall": [float(i) for i in range(20)],
+            "expected_shortfall": [float(i) for i in range(20)],
+            "projected_p10": [float(i) for i in range(20)],
+            "projected_p90": [float(2 * i) for i in range(20)],
+            "prob_run_out": [0.9] * 20,
+            "unit": ["cases"] * 18 + ["hours"] * 2,
             "status": ["over_cap", "near_limit"] * 10,
             "recommended_plan": ["Pro"] * 20,
             "owner": ["Olu"] * 20,
         }
     )
-    fig = charts.shortfall_chart(cands, top=5)
+    fig = charts.shortfall_chart(cands, unit="cases", top=5)
     shown = sorted(x for t in fig.data for x in t.x)
-    assert shown == [15.0, 16.0, 17.0, 18.0, 19.0]
+    assert shown == [13.0, 14.0, 15.0, 16.0, 17.0]  # the two hours rows are another chart's
     assert {t.marker.color for t in fig.data} == {STATUS_COLORS["over_cap"], STATUS_COLORS["near_limit"]}
-    assert list(fig.layout.yaxis.categoryarray)[-1] == "Acct 19 · E19"  # largest on top
+    assert list(fig.layout.yaxis.categoryarray)[-1] == "Acct 17 · E17"  # largest on top
+    assert "(cases)" in fig.layout.xaxis.title.text
+    assert "10-90%" in fig.data[0].hovertemplate
+    hours = charts.shortfall_chart(cands, unit="hours")
+    assert sorted(x for t in hours.data for x in t.x) == [18.0, 19.0]
+    assert "(hours)" in hours.layout.xaxis.title.text
 
 
 def test_renewal_history_and_consumption_charts() -> None:
