@@ -11,7 +11,7 @@ from entitlement_core.forecast import CUSTOM_QUOTE
 from entitlement_core.renewals import renewal_history, renewals_due
 from entitlement_core.usage import upsell_candidates
 
-from .factories import at, basis, case, cases, day, ent, entry, plan, tables
+from .factories import at, basis, cases, day, ent, entry, plan, tables
 
 MARCH = at("2026-03-14T12:00Z")  # day 73 of 2026; 292 days left
 
@@ -119,6 +119,11 @@ def test_a_projection_with_nothing_behind_it_is_no_candidate(days, candidate):
     assert (upsell_candidates(basis(t, as_of)).height == 1) is candidate
 
 
+def weekly(i: int) -> str:
+    """The i-th of four days a month from January 5, a week apart."""
+    return f"2026-{1 + i // 4:02d}-{7 * (i % 4) + 5:02d}"
+
+
 def test_an_hour_bank_candidate_gets_an_hours_plan_or_a_custom_quote():
     hours = [plan("Hours 20", usage_type="hours", cap=20.0), plan("Hours 500", usage_type="hours", cap=500.0)]
     t = tables(
@@ -134,8 +139,8 @@ def test_an_hour_bank_candidate_gets_an_hours_plan_or_a_custom_quote():
             *cases(10, first="2026-01-05", entitlement_id="H2", prefix="K", account_id="A2"),
         ],
         time_entries=[
-            *[entry(f"T{i}", f"H{i + 1:02d}", f"2026-{1 + i // 4:02d}-{7 * (i % 4) + 5:02d}", 150) for i in range(10)],
-            *[entry(f"U{i}", f"K{i + 1:02d}", f"2026-{1 + i // 4:02d}-{7 * (i % 4) + 5:02d}", 1200) for i in range(10)],
+            *[entry(f"T{i}", f"H{i + 1:02d}", weekly(i), 150) for i in range(10)],
+            *[entry(f"U{i}", f"K{i + 1:02d}", weekly(i), 1200) for i in range(10)],
         ],
     )  # fmt: skip
     out = upsell_candidates(basis(t, MARCH))

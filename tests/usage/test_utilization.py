@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from entitlement_core.forecast import CUSTOM_QUOTE
 from entitlement_core.reports import LEAD_COLUMNS
 from entitlement_core.settings import Thresholds
 from entitlement_core.usage import UTILIZATION_COLUMNS, near_limit, utilization
@@ -290,7 +291,7 @@ def test_banner(setup, banner):
     ("minutes", "plans", "recommended", "ending"),
     [
         # 110 hours used of 100 by March: only larger hours plans qualify; none here.
-        (6600, [("Hours 100", 100.0)], "no larger plan: custom quote", "No larger plan: offer a custom quote"),
+        (6600, [("Hours 100", 100.0)], CUSTOM_QUOTE, "No larger plan: offer a custom quote"),
         (6600, [("Hours 100", 100.0), ("Hours 1000", 1000.0)], "Hours 1000",
          "Offer an upgrade (recommended: Hours 1000)"),
     ],
@@ -347,8 +348,12 @@ def test_hours_banner(minutes, banner):
         # Beyond every plan and no unlimited one: said plainly, never an empty cell.
         ("cases", 60, [plan("Standard", cap=10.0), plan("Pro", cap=50.0)], "no larger plan: custom quote"),
         # Only plans of the same usage type qualify (the hours bank does not answer a cases term).
-        ("cases", 10, [plan("Standard", cap=10.0), plan("Bank", usage_type="hours", cap=500.0)],
-         "no larger plan: custom quote"),
+        (
+            "cases",
+            10,
+            [plan("Standard", cap=10.0), plan("Bank", usage_type="hours", cap=500.0)],
+            "no larger plan: custom quote",
+        ),
         # No plan of its usage type at all: a custom quote too; no plans at all: nothing to recommend.
         ("cases", 10, [plan("Bank", usage_type="hours", cap=500.0)], "no larger plan: custom quote"),
         ("cases", 10, [], None),
