@@ -80,9 +80,9 @@ def _utilization(b: Basis) -> pl.DataFrame:
 
 
 def _forecast(b: Basis) -> pl.DataFrame:
-    from .forecast import forecast, forecast_inputs
+    from .forecast import forecast, shared_inputs
 
-    return forecast(forecast_inputs(b), as_of=b.as_of).collect()
+    return forecast(shared_inputs(b), as_of=b.as_of).collect()
 
 
 def _near_limit(b: Basis) -> pl.DataFrame:

@@ -140,18 +140,46 @@ def burndown_chart(
     unit: str = "cases",
     title: str = "Consumption against the allotment",
 ) -> go.Figure:
-    """Cumulative consumption by day, the cap, and the projection to the end of the term.
+    """Cumulative consumption by day, the cap, and the forecast to the end of the term with its band.
 
     ``days`` is the burn-down of one entitlement (one row per day of the
-    term): ``date``, ``consumed`` (cumulative, null after the as-of day),
-    ``projected_consumed`` (from the as-of day on, at the burn rate of
-    DOMAIN.md "Burn rate, projection") and ``cap`` (null when unlimited).
+    term, :func:`entitlement_core.usage.trends.burndown`): ``date``,
+    ``consumed`` (cumulative, null after the as-of day), ``cap`` (null when
+    unlimited), from the as-of day on ``expected_consumed`` with its 10-90
+    band ``band_p10 .. band_p90`` (the forecast), and ``projected_consumed``
+    (the straight line at the trailing burn rate, DOMAIN.md "Burn rate,
+    projection"). Frames without the forecast's columns draw the straight
+    line alone.
     """
     fig = go.Figure()
     if days.is_empty():
         return empty_figure(layout(fig, title=title, x="Date", y=unit.capitalize()), "No term to show")
     actual = days.filter(pl.col("consumed").is_not_null())
     projected = days.filter(pl.col("projected_consumed").is_not_null())
+    has_band = {"band_p10", "band_p90", "expected_consumed"} <= set(days.columns)
+    band = days.filter(pl.col("band_p10").is_not_null()) if has_band else days.clear()
+    if not band.is_empty():
+        dates = band["date"].to_list()
+        # The band: the 90th percentile line, then the 10th filled up to it.
+        fig.add_scatter(
+            x=dates,
+            y=band["band_p90"].to_list(),
+            name="90th percentile",
+            mode="lines",
+            line={"width": 0, "color": STATUS_COLORS["near_limit"]},
+            showlegend=False,
+            hovertemplate="90th percentile %{y:,.1f} " + unit + "<extra></extra>",
+        )
+        fig.add_scatter(
+            x=dates,
+            y=band["band_p10"].to_list(),
+            name="Likely range (10-90%)",
+            mode="lines",
+            fill="tonexty",
+            fillcolor="rgba(242, 169, 0, 0.18)",
+            line={"width": 0, "color": STATUS_COLORS["near_limit"]},
+            hovertemplate="10th percentile %{y:,.1f} " + unit + "<extra></extra>",
+        )
     fig.add_scatter(
         x=actual["date"].to_list(),
         y=actual["consumed"].to_list(),
@@ -160,15 +188,25 @@ def burndown_chart(
         line={"color": STATUS_COLORS["unlimited"], "width": 2.5, "shape": "hv"},
         hovertemplate="%{y:,.1f} " + unit + " used<extra></extra>",
     )
+    if not band.is_empty():
+        fig.add_scatter(
+            x=band["date"].to_list(),
+            y=band["expected_consumed"].to_list(),
+            name="Forecast (expected)",
+            mode="lines",
+            line={"color": STATUS_COLORS["near_limit"], "width": 2, "dash": "dash"},
+            hovertemplate="expected %{y:,.1f} " + unit + "<extra></extra>",
+        )
     if not projected.is_empty():
         fig.add_scatter(
             x=projected["date"].to_list(),
             y=projected["projected_consumed"].to_list(),
-            name="Projection",
+            name="Straight line (burn rate)" if not band.is_empty() else "Projection",
             mode="lines",
-            line={"color": STATUS_COLORS["near_limit"], "width": 2, "dash": "dash"},
-            hovertemplate="projected %{y:,.1f} " + unit + "<extra></extra>",
-        )
+            line={"color": "#98A2B3" if not band.is_empty() else STATUS_COLORS["near_limit"], "width": 1.5,
+                  "dash": "dot" if not band.is_empty() else "dash"},
+            hovertemplate="straight line %{y:,.1f} " + unit + "<extra></extra>",
+        )  # fmt: skip
     cap = days["cap"].drop_nulls()
     if not cap.is_empty():
         fig.add_scatter(

@@ -13,10 +13,12 @@ browser.
 - :mod:`.growth`: upsell candidates; renewals due and "recommend a different plan";
 - :mod:`.revenue`: overage revenue, commitments, grants and breakage;
 - :mod:`.account`: account search, eligibility and the account's records;
-- :mod:`.health`: the Data page's health checks.
+- :mod:`.health`: the Data page's health checks;
+- :mod:`.accuracy`: the forecast's backtest for admins (Admin page).
 """
 
 from .account import AccountView, account_view, eligible, search_accounts
+from .accuracy import ACCURACY_MEASURES, ForecastAccuracy, forecast_accuracy
 from .common import filtered, month_start, with_filter_dims
 from .growth import (
     RENEWAL_EXPORT_COLUMNS,
@@ -56,6 +58,7 @@ from .utilization import (
 )
 
 __all__ = [
+    "ACCURACY_MEASURES",
     "ACTIVE_STATUSES",
     "ATTENTION_COLUMNS",
     "DATA_CHECKS",
@@ -66,6 +69,7 @@ __all__ = [
     "UPSELL_EXPORT_COLUMNS",
     "UPSELL_SHOWN",
     "AccountView",
+    "ForecastAccuracy",
     "Kpi",
     "OverviewView",
     "RenewalsView",
@@ -81,6 +85,7 @@ __all__ = [
     "eligible",
     "entitlement_burndown",
     "filtered",
+    "forecast_accuracy",
     "interval_text",
     "kpi_tiles",
     "kpi_values",

@@ -37,7 +37,7 @@ ACTIVE_STATUSES = ("healthy", "near_limit", "exhausted", "over_cap", "unlimited"
 ATTENTION = ATTENTION_STATUSES
 #: Columns of the "needs attention" list.
 ATTENTION_COLUMNS = ("status", "account_name", "entitlement_id", "plan", "owner", "pct_used", "remaining",
-                     "projected_exhaustion_date", "banner")  # fmt: skip
+                     "expected_run_out_date", "banner")  # fmt: skip
 
 
 @dataclass(frozen=True)

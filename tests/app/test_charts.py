@@ -131,6 +131,31 @@ def test_burndown_has_consumed_projection_and_cap() -> None:
     assert fig.layout.shapes  # the as-of line
 
 
+def test_burndown_draws_the_forecast_band_of_the_selected_entitlement() -> None:
+    days = pl.DataFrame(
+        {
+            "date": [dt.date(2026, 1, d) for d in range(1, 11)],
+            "consumed": [0.0, 4, 4, 6, 6, None, None, None, None, None],
+            "projected_consumed": [None, None, None, None, 6.0, 7.2, 8.4, 9.6, 10.8, 12.0],
+            "cap": [10.0] * 10,
+            "expected_consumed": [None] * 4 + [6.0, 6.8, 7.6, 8.4, 9.2, 10.0],
+            "band_p10": [None] * 4 + [6.0, 6.0, 7.0, 7.0, 8.0, 8.0],
+            "band_p90": [None] * 4 + [6.0, 8.0, 9.0, 10.0, 11.0, 12.0],
+        }
+    )
+    fig = charts.burndown_chart(days, as_of_date=dt.date(2026, 1, 5), unit="cases")
+    traces = {t.name: t for t in fig.data}
+    assert list(traces) == [
+        "90th percentile", "Likely range (10-90%)", "Consumed", "Forecast (expected)",
+        "Straight line (burn rate)", "Cap",
+    ]  # fmt: skip
+    band = traces["Likely range (10-90%)"]
+    assert band.fill == "tonexty" and list(band.y) == [6.0, 6.0, 7.0, 7.0, 8.0, 8.0]
+    assert list(traces["90th percentile"].y) == [6.0, 8.0, 9.0, 10.0, 11.0, 12.0]
+    assert list(band.x) == [dt.date(2026, 1, d) for d in range(5, 11)]
+    assert traces["Forecast (expected)"].y[-1] == 10.0
+
+
 def test_burndown_of_an_unlimited_entitlement_has_no_cap_line() -> None:
     days = pl.DataFrame(
         {"date": [dt.date(2026, 1, 1)], "consumed": [1.0], "projected_consumed": [None], "cap": [None]},
