@@ -15,7 +15,7 @@ def forecast_accuracy() -> None:
         "Every term with a cap that has ended is predicted as of 30, 90 and 180 days before its end, "
         "reading nothing later, then compared with what happened: the forecast (ours) beside the straight "
         "line (trailing burn rate). Error per unit and as a share of the cap; precision and recall of "
-        "\"runs out before the end\"; the share of outcomes inside the forecast's 10-90% band. "
+        '"runs out before the end"; the share of outcomes inside the forecast\'s 10-90% band. '
         "The same table: `python -m entitlement_core report forecast-backtest`."
     )
     if not common.has_data():
