@@ -68,7 +68,7 @@ ATTENTION_STATUSES = ("over_cap", "exhausted", "near_limit")
 #: ``expected_run_out_date`` its median run-out date.
 FORECAST_SHOWN = (
     "expected_at_end", "projected_p10", "projected_p50", "projected_p90", "prob_run_out",
-    "expected_shortfall", "expected_run_out_date", "is_founded", "prior_source",
+    "expected_shortfall", "expected_run_out_date", "is_founded", "prior_source", "own_days", "weight_own",
 )  # fmt: skip
 
 UTILIZATION_COLUMNS = (
@@ -135,7 +135,7 @@ def forecast_figures(forecast: pl.DataFrame) -> pl.LazyFrame:
         pl.col("projected_at_end").alias("expected_at_end"),
         "projected_p10", "projected_p50", "projected_p90", "prob_run_out", "expected_shortfall",
         pl.col("projected_exhaustion_date").alias("expected_run_out_date"),
-        "is_founded", "prior_source", "projected_annual_usage", "recommended_plan",
+        "is_founded", "prior_source", "own_days", "weight_own", "projected_annual_usage", "recommended_plan",
     )  # fmt: skip
 
 
