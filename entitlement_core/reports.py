@@ -74,7 +74,7 @@ def _with_lead(frame: pl.DataFrame, util: pl.DataFrame, key: str = "entitlement_
 def _utilization(b: Basis) -> pl.DataFrame:
     from .usage.utilization import utilization_mart
 
-    return _lead_first(utilization_mart(b.positions, b.tables.accounts, forecast=b.mart("forecast")))
+    return _lead_first(utilization_mart(b.positions, b.tables.accounts, b.tables.plans))
 
 
 def _forecast(b: Basis) -> pl.DataFrame:

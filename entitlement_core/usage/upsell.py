@@ -3,8 +3,8 @@
 DOMAIN.md, "Burn rate, projection, upsell, renewal": an upsell candidate is
 an entitlement that is exhausted, over cap, or projected to run out before
 its end date, ranked by projected shortfall. The projection is the
-forecast's (:mod:`entitlement_core.forecast`, carried by the utilization
-mart), so that a term two days old is judged by its history, not by a
+forecast's (:mod:`entitlement_core.forecast`, joined to the utilization
+mart by :func:`~.utilization.with_forecast`), so that a term two days old is judged by its history, not by a
 straight line through its first cases:
 
 - *projected to run out*: ``prob_run_out`` (the probability that
@@ -112,4 +112,6 @@ def upsell_candidates(basis: Basis) -> pl.DataFrame:
     predecessor's pace, ``prior_source = "chain"``), ``prob_run_out`` below
     one half: not a candidate.
     """
-    return rank_upsell(basis.mart("utilization").lazy()).collect()
+    from .utilization import utilization_forecast
+
+    return rank_upsell(utilization_forecast(basis).lazy()).collect()

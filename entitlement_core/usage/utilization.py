@@ -35,6 +35,8 @@ Grain: one row per entitlement (any status), computed from
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ..asof import AsOfLike
@@ -44,6 +46,9 @@ from ..settings import Settings, Thresholds
 from ..staging import Tables
 from .banner import banner_expr
 from .plans import projected_at_end, projected_shortfall
+
+if TYPE_CHECKING:
+    from ..basis import Basis
 
 __all__ = [
     "ATTENTION_STATUSES",
@@ -55,7 +60,9 @@ __all__ = [
     "status_expr",
     "status_rank",
     "utilization",
+    "utilization_forecast",
     "utilization_mart",
+    "with_forecast",
 ]
 
 #: Statuses from worst to best (the order of the near-limit report and "needs attention").
@@ -78,7 +85,6 @@ UTILIZATION_COLUMNS = (
     "projected_exhaustion_date", "overflow", "consume_on", "renewal_of", "timezone", "banner",
     "near_limit_pct", "near_limit_remaining", "unit", "recommended_plan", "projected_annual_usage",
     "projected_shortfall", "overage_rate", "deleted_cases", "crm_remaining_cases", "anchor_cap",
-    *FORECAST_SHOWN,
 )  # fmt: skip
 
 
@@ -124,11 +130,9 @@ def _run_out_date() -> pl.Expr:
 
 
 def forecast_figures(forecast: pl.DataFrame) -> pl.LazyFrame:
-    """The forecast's columns the utilization mart carries, renamed where the straight line has the name.
+    """The forecast's columns a utilization frame takes on, renamed where the straight line has the name.
 
-    Grain: one row per entitlement of ``forecast`` (:func:`entitlement_core.forecast.forecast`).
-    ``recommended_plan`` and ``projected_annual_usage`` are the forecast's: one recommendation
-    for every page, report, banner and alert (:func:`entitlement_core.forecast.recommend_plan`).
+    Grain: one row per entitlement of ``forecast`` (the ``forecast`` mart).
     """
     return forecast.lazy().select(
         "entitlement_id",
@@ -139,22 +143,52 @@ def forecast_figures(forecast: pl.DataFrame) -> pl.LazyFrame:
     )  # fmt: skip
 
 
-def utilization_mart(
-    positions: pl.DataFrame, accounts: pl.LazyFrame, *, forecast: pl.DataFrame
-) -> pl.DataFrame:
+def with_forecast(util: pl.DataFrame, forecast: pl.DataFrame) -> pl.DataFrame:
+    """A utilization frame with the forecast's figures: what every page, upsell, renewals and alerts read.
+
+    Grain: one row per row of ``util``, in order. Appends
+    :data:`FORECAST_SHOWN`; ``recommended_plan`` and ``projected_annual_usage``
+    become the forecast's (:func:`entitlement_core.forecast.recommend_plan` on
+    the expected consumption) and the ``banner`` offers that plan. The
+    straight-line columns stay as they are.
+    """
+    replaced = ("recommended_plan", "projected_annual_usage", "banner", *FORECAST_SHOWN)
+    order = [*[c for c in util.columns if c not in FORECAST_SHOWN], *FORECAST_SHOWN]
+    return (
+        util.lazy()
+        .drop([c for c in replaced if c in util.columns])
+        .join(forecast_figures(forecast), on="entitlement_id", how="left", maintain_order="left")
+        .with_columns(banner_expr())
+        .select(order)
+        .collect()
+    )
+
+
+def utilization_forecast(basis: Basis) -> pl.DataFrame:
+    """The utilization mart :func:`with_forecast` of the basis (computed once per basis)."""
+    return basis.once(
+        ("utilization", "forecast"), lambda: with_forecast(basis.mart("utilization"), basis.mart("forecast"))
+    )
+
+
+def utilization_mart(positions: pl.DataFrame, accounts: pl.LazyFrame, plans: pl.LazyFrame) -> pl.DataFrame:
     """The utilization mart of :attr:`Basis.positions <entitlement_core.basis.Basis.positions>`.
 
     Returns :data:`UTILIZATION_COLUMNS`, one row per entitlement, by
     ``entitlement_id``. Invariant: ``consumed + remaining = cap`` wherever
-    ``cap`` is set. The straight-line figures (DOMAIN.md, "Burn rate,
-    projection": ``burn_rate_per_day``, ``projected_at_end``,
-    ``projected_exhaustion_date``, ``projected_shortfall``) sit beside the
-    forecast's (:data:`FORECAST_SHOWN`, ``recommended_plan``,
-    ``projected_annual_usage``, from ``forecast``: the ``forecast`` mart).
+    ``cap`` is set. Its projections are the straight line (DOMAIN.md, "Burn
+    rate, projection"), as fast as the SQL that computes them; the
+    recommended plan (and the banner's offer) is the one plan rule
+    (:func:`entitlement_core.forecast.recommend_plan`) applied to the
+    straight-line projection. :func:`with_forecast` adds the forecast.
     """
+    from ..forecast.plans import recommend_plan
+
     names = accounts.select("account_id", pl.col("name").alias("account_name"), "tier", "region", "owner")
     base = positions.lazy().join(names, on="account_id", how="left")
-    recommended = forecast_figures(forecast)
+    catalogue = plans.select(
+        "plan", "usage_type", pl.col("cap").cast(pl.Float64), pl.col("annual_price").cast(pl.Float64)
+    )
     shown = base.with_columns(
         status_expr(),
         in_units("cap_base").alias("cap"),
@@ -174,6 +208,14 @@ def utilization_mart(
         .otherwise(_run_out_date())
         .alias("projected_exhaustion_date"),
     )  # fmt: skip
+    projected = shown.select(
+        "entitlement_id", "usage_type", "start_date", "end_date",
+        pl.col("cap").cast(pl.Float64).alias("allotment"),
+        pl.col("projected_at_end").cast(pl.Float64),
+    )  # fmt: skip
+    recommended = recommend_plan(projected, catalogue).select(
+        "entitlement_id", "projected_annual_usage", "recommended_plan"
+    )
     return (
         shown.join(recommended, on="entitlement_id", how="left")
         .with_columns(banner_expr())

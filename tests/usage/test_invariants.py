@@ -15,6 +15,7 @@ from entitlement_core.usage import near_limit, utilization
 from entitlement_core.usage.ledger import consumption_ledger
 from entitlement_core.usage.overage import overage_listing
 from entitlement_core.usage.unmatched import unmatched_cases
+from entitlement_core.usage.utilization import utilization_forecast
 
 from .factories import DEFAULT
 from .generated import generate
@@ -164,7 +165,8 @@ def test_marts_are_subsets_of_utilization(dataset, utils, as_of):
     nl = near_limit(util.lazy()).collect()
     assert set(nl.get_column("status")) <= {"over_cap", "exhausted", "near_limit"}
     assert nl.height == util.filter(pl.col("status").is_in(["over_cap", "exhausted", "near_limit"])).height
-    up = Basis(dataset, as_of=as_of).mart("upsell")
+    b = Basis(dataset, as_of=as_of)
+    up = b.mart("upsell")
     assert up.get_column("rank").to_list() == list(range(1, up.height + 1))
     # Every candidate ran out or is more likely than not to, on a founded projection, inside its term.
     assert up.filter(
@@ -175,7 +177,7 @@ def test_marts_are_subsets_of_utilization(dataset, utils, as_of):
     shortfall = up.get_column("expected_shortfall").to_list()
     assert shortfall == sorted(shortfall, reverse=True)
     # ... and every entitlement that qualifies is a candidate.
-    qualifies = util.filter(
+    qualifies = utilization_forecast(b).filter(
         pl.col("is_founded")
         & (
             pl.col("status").is_in(["over_cap", "exhausted"])

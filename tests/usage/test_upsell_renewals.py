@@ -10,6 +10,7 @@ import pytest
 from entitlement_core.forecast import CUSTOM_QUOTE
 from entitlement_core.renewals import renewal_history, renewals_due
 from entitlement_core.usage import upsell_candidates
+from entitlement_core.usage.utilization import utilization_forecast
 
 from .factories import at, basis, cases, day, ent, entry, plan, tables
 
@@ -94,7 +95,7 @@ def test_a_two_day_old_renewal_is_judged_by_its_predecessor_not_by_a_straight_li
             *cases(2, first="2026-03-12", entitlement_id="E1", prefix="B"),
         ],
     )
-    util = {r["entitlement_id"]: r for r in basis(t, MARCH).mart("utilization").iter_rows(named=True)}
+    util = {r["entitlement_id"]: r for r in utilization_forecast(basis(t, MARCH)).iter_rows(named=True)}
     e1 = util["E1"]
     assert e1["projected_at_end"] > 100  # the straight line through two days
     assert e1["prior_source"] == "chain" and e1["is_founded"]
@@ -113,7 +114,7 @@ def test_a_projection_with_nothing_behind_it_is_no_candidate(days, candidate):
         entitlements=[ent("E1", cap=2.0, start="2026-03-10", end="2027-03-09")],
         cases=cases(3, first=start),
     )
-    util = basis(t, as_of).mart("utilization").row(0, named=True)
+    util = utilization_forecast(basis(t, as_of)).row(0, named=True)
     assert util["status"] == "over_cap" and util["prior_source"] == "none"
     assert util["is_founded"] is candidate
     assert (upsell_candidates(basis(t, as_of)).height == 1) is candidate
