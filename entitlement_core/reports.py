@@ -80,7 +80,9 @@ def _utilization(b: Basis) -> pl.DataFrame:
 def _forecast(b: Basis) -> pl.DataFrame:
     from .forecast import forecast, shared_inputs
 
-    return forecast(shared_inputs(b), as_of=b.as_of).collect()
+    frame = forecast(shared_inputs(b), as_of=b.as_of).collect()
+    # Shown to six decimals, as every projection (display.py).
+    return frame.with_columns(pl.col(pl.Float64).round(6))
 
 
 def _near_limit(b: Basis) -> pl.DataFrame:
