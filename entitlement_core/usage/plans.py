@@ -20,7 +20,7 @@ import polars as pl
 from ..display import projection
 from ..kernels.ledger import QUANTITY
 
-__all__ = ["projected_at_end", "projected_over_cap", "projected_shortfall"]
+__all__ = ["projected_at_end", "projected_shortfall"]
 
 
 def _q(e: pl.Expr | str) -> pl.Expr:
@@ -46,9 +46,3 @@ def projected_shortfall() -> pl.Expr:
     """``projected_at_end - cap`` in the entitlement's unit (shown to 6 decimals)."""
     num, den = _at_end()
     return projection(num - pl.col("cap_base") * den, den * pl.col("factor"))
-
-
-def projected_over_cap() -> pl.Expr:
-    """Projected past the allotment by the end of the term: ``projected_at_end > cap`` (exact)."""
-    num, den = _at_end()
-    return num > pl.col("cap_base") * den
