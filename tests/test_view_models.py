@@ -181,3 +181,10 @@ def test_an_owners_upsell_view_keeps_the_owner_list():
     assert view.owners == ["ana", "ben"]
     assert view.candidates["entitlement_id"].to_list() == ["C2"]
     assert view.at_stake["hours"] == 0.0 and view.at_stake["cases"] > 0
+
+
+def test_renewal_advice_says_plainly_when_no_plan_is_larger():
+    row = {"plan": "Hours 100", "recommended_plan": "no larger plan: custom quote"}
+    kind, text = views.renewal_advice(row, escape=lambda v: f"<{v}>")
+    assert kind == "upgrade"
+    assert text == "No larger plan covers projected usage (beyond <Hours 100>): prepare a custom quote."

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ..filters import NO_FILTERS, Filters
+from ..forecast.plans import CUSTOM_QUOTE
 from .common import filtered
 
 if TYPE_CHECKING:
@@ -168,6 +169,9 @@ def renewal_advice(row: dict, escape: Callable[[object], str] = str) -> tuple[st
     recommended = row.get("recommended_plan")
     if not recommended:
         return None
+    if recommended == CUSTOM_QUOTE:
+        current = escape(row["plan"]) if row.get("plan") else "the current allotment"
+        return "upgrade", f"No larger plan covers projected usage (beyond {current}): prepare a custom quote."
     if recommended != row.get("plan"):
         current = escape(row["plan"]) if row.get("plan") else "the current allotment"
         return (
