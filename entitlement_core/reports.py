@@ -77,6 +77,14 @@ def _utilization(b: Basis) -> pl.DataFrame:
     return _lead_first(utilization_mart(b.positions, b.tables.accounts, b.tables.plans))
 
 
+def _forecast(b: Basis) -> pl.DataFrame:
+    from .forecast import forecast, shared_inputs
+
+    frame = forecast(shared_inputs(b), as_of=b.as_of).collect()
+    # Shown to six decimals, as every projection (display.py).
+    return frame.with_columns(pl.col(pl.Float64).round(6))
+
+
 def _near_limit(b: Basis) -> pl.DataFrame:
     from .usage.utilization import near_limit
 
@@ -195,6 +203,9 @@ def _forecast_backtest(b: Basis, horizons: tuple[int, ...] | None = None) -> pl.
 _ALL = (
     Mart("utilization", _utilization, "one row per entitlement",
          "consumed, remaining, status, burn rate and projections of every entitlement"),
+    Mart("forecast", _forecast, "one row per entitlement",
+         "every term projected to its end from its own pace and its history: expected consumption, "
+         "10-90 interval, probability of running out, expected shortfall, recommended plan"),
     Mart("near-limit", _near_limit, "one row per entitlement near its limit, exhausted or over cap",
          "entitlements that need attention, worst first (status, then how far over)"),
     Mart("overage", _overage, "one row per unit of consumption no grant covers",
@@ -238,9 +249,9 @@ _ALL = (
 #: The order the command line lists them: DOMAIN.md's reports first.
 _ORDER = (
     "utilization", "near-limit", "overage", "unmatched-cases", "upsell", "renewals", "reconciliation",
-    "milestones", "compliance", "next-breaches", "pauses", "milestone-reconciliation", "forecast-backtest",
-    "overage-summary", "overage-revenue", "grant-balances", "out-of-term-cases", "renewal-history",
-    "weekly-consumption",
+    "milestones", "compliance", "next-breaches", "pauses", "milestone-reconciliation", "forecast",
+    "forecast-backtest", "overage-summary", "overage-revenue", "grant-balances", "out-of-term-cases",
+    "renewal-history", "weekly-consumption",
 )  # fmt: skip
 #: Every mart by name.
 MARTS: dict[str, Mart] = {name: next(m for m in _ALL if m.name == name) for name in _ORDER}

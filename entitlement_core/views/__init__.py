@@ -14,17 +14,22 @@ browser.
 - :mod:`.growth`: upsell candidates; renewals due and "recommend a different plan";
 - :mod:`.revenue`: overage revenue, commitments, grants and breakage;
 - :mod:`.account`: account search, eligibility and the account's records;
-- :mod:`.health`: the Data page's health checks.
+- :mod:`.health`: the Data page's health checks;
+- :mod:`.accuracy`: the forecast's backtest for admins (Admin page).
 """
 
 from .account import AccountView, account_view, eligible, search_accounts
+from .accuracy import ACCURACY_MEASURES, ForecastAccuracy, forecast_accuracy
 from .common import filtered, month_start, with_filter_dims
 from .growth import (
     RENEWAL_EXPORT_COLUMNS,
+    UNITS,
     UPSELL_EXPORT_COLUMNS,
+    UPSELL_SHOWN,
     RenewalsView,
     UpsellView,
     different_plan,
+    interval_text,
     renewal_advice,
     renewal_chain,
     renewals_view,
@@ -55,14 +60,18 @@ from .utilization import (
 )
 
 __all__ = [
+    "ACCURACY_MEASURES",
     "ACTIVE_STATUSES",
     "ATTENTION_COLUMNS",
     "DATA_CHECKS",
     "EXCEPTIONS",
     "RENEWAL_EXPORT_COLUMNS",
     "TARGET_COLUMNS",
+    "UNITS",
     "UPSELL_EXPORT_COLUMNS",
+    "UPSELL_SHOWN",
     "AccountView",
+    "ForecastAccuracy",
     "Kpi",
     "OverviewView",
     "PauseAuditView",
@@ -79,6 +88,8 @@ __all__ = [
     "eligible",
     "entitlement_burndown",
     "filtered",
+    "forecast_accuracy",
+    "interval_text",
     "kpi_tiles",
     "kpi_values",
     "month_start",

@@ -114,7 +114,10 @@ def account_view(basis: Basis, account_id: str, *, case_rows: int = 500) -> Acco
     tables = basis.tables
     accounts = tables.accounts.filter(pl.col("account_id") == account_id).collect()
     info = accounts.row(0, named=True) if accounts.height else {"account_id": account_id, "name": None}
-    util = basis.mart("utilization").filter(pl.col("account_id") == account_id)
+    from ..usage.utilization import utilization_forecast
+
+    # The banner offers the plan every page recommends (the forecast's).
+    util = utilization_forecast(basis).filter(pl.col("account_id") == account_id)
     ids = util.get_column("entitlement_id").implode()
     processes = tables.entitlement_processes.select("process_id", pl.col("name").alias("process_name"))
     ents = tables.entitlements.select("entitlement_id", "process_id")
