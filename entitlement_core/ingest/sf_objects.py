@@ -214,10 +214,14 @@ def _lookup(frame: pl.DataFrame, key: str, names: pl.DataFrame, alias: str) -> p
 
 
 def number_text(number: pl.Expr) -> pl.Expr:
-    """A number as text, without ``.0`` when whole (so int columns accept it)."""
+    """A number as text, without ``.0`` when whole (so int columns accept it).
+
+    Beyond what a float holds exactly (2**53) the number stays as written in float form, so
+    the column's own bounds check refuses it with its line and field.
+    """
     return (
-        pl.when(number == number.round())
-        .then(number.round().cast(pl.Int64).cast(pl.String))
+        pl.when((number == number.round()) & (number.abs() < 2.0**53))
+        .then(number.round().cast(pl.Int64, strict=False).cast(pl.String))
         .otherwise(number.cast(pl.String))
     )
 
