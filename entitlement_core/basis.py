@@ -19,6 +19,7 @@ result                    grain                                                 
 :attr:`overage_units`     one row per unit no grant covers                      :mod:`.kernels.rows`
 :attr:`instances`         one row per milestone instance                        :mod:`.sla.milestones`
 :meth:`sla`               per milestone group and day; margin histogram         :mod:`.kernels.compliance`
+:attr:`pauses`            one row per case with a process: the pause audit      :mod:`.sla.pause_audit`
 ========================  ====================================================  ==============================
 
 Marts are pure functions of a basis (:mod:`entitlement_core.reports`
@@ -31,7 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import polars as pl
 
@@ -46,6 +47,9 @@ from .staging import Tables
 from .usage import positions as pos
 from .usage.grants import draw, drawdown_context, effective_grants
 from .usage.terms import entitlement_terms, known_zones
+
+if TYPE_CHECKING:
+    from .sla.pause_audit import PauseAudit
 
 __all__ = ["Basis", "GrantDrawdown", "SlaParts"]
 
@@ -204,6 +208,16 @@ class Basis:
         """Consumption per entitlement (the totals kernel: the days summed, without computing days)."""
         return self.once("totals", lambda: run_local(TOTALS, self.units, self.context, self.as_of))
 
+    def hours_days(self) -> pl.DataFrame:
+        """Hours entitlements' per-day lumps for the forecast (:func:`~.forecast.inputs.hours_days`)."""
+        from .forecast.inputs import hours_days
+
+        def build() -> pl.DataFrame:
+            hours = self.terms.filter(pl.col("is_hours")).get_column("_ent")
+            return hours_days(self.units_of(hours), self.context)
+
+        return self.once("hours_days", build)
+
     @property
     def grants(self) -> GrantDrawdown:
         """The grant drawdown of every entitlement with grants rows."""
@@ -334,6 +348,14 @@ class Basis:
             )
 
         return self.once(("sla", started_from), build)
+
+    @property
+    def pauses(self) -> PauseAudit:
+        """The pause audit of every case with a process (:func:`~.sla.pause_audit.case_pauses`)."""
+        from .sla.pause_audit import case_pauses
+
+        threshold = self.settings.pause_share_threshold
+        return self.once("pauses", lambda: case_pauses(self.tables, as_of=self.as_of, threshold=threshold))
 
     @property
     def entitlement_dims(self) -> pl.DataFrame:

@@ -18,6 +18,7 @@ table                             grain (kernel)
 ``agg_sla_margins``               per group, week, status and margin second (``MARGINS``)
 ``agg_instances``                 the milestone instances the aggregates carry: open, at risk,
                                   paused, and violated within :data:`RECENT_DAYS` of the as-of
+``agg_hours_days``                per hours entitlement and local day: the forecast's lumps
 ``agg_meta``                      one row: the as-of value and the settings the kernels used
 ================================  ==========================================================
 
@@ -91,6 +92,12 @@ AGGREGATE_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "agg_sla_counts": dict(COUNT_SCHEMA),
     "agg_sla_margins": dict(MARGIN_SCHEMA),
     "agg_instances": _instance_schema(),
+    "agg_hours_days": {
+        **_ID,
+        "consumed_date": pl.Date(),
+        "quantity": pl.Float64(),
+        "quantity_sq": pl.Float64(),
+    },
     "agg_meta": META_SCHEMA,
 }
 
@@ -187,6 +194,7 @@ def from_basis(basis: Basis, *, engine: str = "local") -> Aggregates:
         "agg_sla_counts": sla.counts,
         "agg_sla_margins": sla.margins,
         "agg_instances": recent_instances(basis.instances, basis.as_of),
+        "agg_hours_days": basis.hours_days(),
         "agg_meta": meta_row(basis.as_of, basis.settings, engine),
     }
     return Aggregates(frames)

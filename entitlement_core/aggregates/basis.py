@@ -32,6 +32,7 @@ LIMITED_REPORTS = {
     "out-of-term-cases": "no rows: cases are not in an aggregates store",
     "reconciliation": "deleted and out-of-term counts are not in an aggregates store",
     "milestone-reconciliation": "no rows: milestone records are not in an aggregates store",
+    "pauses": "no rows: the case status history is not in an aggregates store",
 }
 
 
@@ -82,6 +83,9 @@ class AggregateBasis(Basis):
     @property
     def totals(self) -> pl.DataFrame:
         return self.once("totals", lambda: self._table("agg_totals", TOTALS_SCHEMA))
+
+    def hours_days(self) -> pl.DataFrame:
+        return self.aggregates["agg_hours_days"]
 
     def _grants(self) -> GrantDrawdown:
         plan = self.drawdown_plan()

@@ -10,7 +10,7 @@ import polars as pl
 
 from ..aggregates import AGGREGATE_SCHEMAS, CASE_TABLES, Aggregates, from_basis, recent_instances
 from ..asof import AsOfLike, as_of_value
-from ..kernels import Kernel
+from ..kernels import WHOLE_ENTITLEMENTS, Kernel
 from ..kernels.compliance import COUNTS, MARGINS, SlaContext
 from ..kernels.consumption import CONSUMPTION, TOTALS
 from ..kernels.ledger import (
@@ -155,6 +155,31 @@ def native(df: Any, name: str) -> Any:
     return df.select(
         *[F.col(c) if c in df.columns else F.lit(None).cast(kind).alias(c) for c, kind in fields.items()]
     )
+
+
+def _hours_days(units: pl.DataFrame, context: Any, as_of: Any = None) -> pl.DataFrame:
+    from ..forecast.inputs import hours_days
+
+    return hours_days(units, context)
+
+
+def _hours_schema() -> dict[str, pl.DataType]:
+    from ..forecast.inputs import DAILY_SCHEMA
+
+    return dict(DAILY_SCHEMA)
+
+
+#: The forecast's per-day lumps of hours entitlements (a case's entries of a day are one lump: whole
+#: entitlements per slice).
+HOURS_DAYS = Kernel(
+    name="hours_days",
+    partition=WHOLE_ENTITLEMENTS,
+    schema=_hours_schema(),
+    kernel=_hours_days,
+    combine=lambda parts: pl.concat(parts, how="vertical"),
+    finish=lambda combined, context=None: combined,
+    grain="one row per hours entitlement and local day with time entries",
+)
 
 
 def _only(df: Any, column: str, values: list[Any]) -> Any:
@@ -332,6 +357,10 @@ def aggregate_frames(
         spark, units, over, OVERAGE_UNITS, context.with_selected(over), value, buckets, days=True
     )
     basis._memo["overage_units"] = OVERAGE_UNITS.finish(overage, None)
+    hours = basis.terms.filter(pl.col("is_hours")).select("_ent")
+    basis._memo["hours_days"] = _whole_entitlements(
+        spark, units, hours, HOURS_DAYS, context.with_selected(hours), value, buckets
+    )
     units.unpersist()
     step(4, total, "milestones: instances, counts and margins")
     counts, margins, listed = _sla(tables, small, basis)
