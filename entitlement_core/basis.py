@@ -94,6 +94,14 @@ class Basis:
     Safe to share between threads: each result is computed once, others wait.
     """
 
+    def __new__(cls, tables: Tables, **_: Any) -> Basis:
+        # Tables of an aggregates store: the case-sized results come from the aggregate tables.
+        if cls is Basis and getattr(tables, "aggregates", None) is not None:
+            from .aggregates.basis import AggregateBasis
+
+            cls = AggregateBasis
+        return super().__new__(cls)
+
     def __init__(self, tables: Tables, *, as_of: AsOfLike, settings: Settings | None = None) -> None:
         self.tables = tables
         self.as_of: AsOf = as_of_value(as_of)
@@ -200,16 +208,28 @@ class Basis:
         """Consumption per entitlement (the totals kernel: the days summed, without computing days)."""
         return self.once("totals", lambda: run_local(TOTALS, self.units, self.context, self.as_of))
 
+    def hours_days(self) -> pl.DataFrame:
+        """Hours entitlements' per-day lumps for the forecast (:func:`~.forecast.inputs.hours_days`)."""
+        from .forecast.inputs import hours_days
+
+        def build() -> pl.DataFrame:
+            hours = self.terms.filter(pl.col("is_hours")).get_column("_ent")
+            return hours_days(self.units_of(hours), self.context)
+
+        return self.once("hours_days", build)
+
     @property
     def grants(self) -> GrantDrawdown:
         """The grant drawdown of every entitlement with grants rows."""
         return self.once("grants", self._grants)
 
-    def drawdown_inputs(self) -> tuple[pl.DataFrame, DrawdownContext, pl.LazyFrame] | None:
-        """What the grant drawdown draws: the effective grants of the entitlements with grants rows
-        (keyed), the demand kernel's context (keys, segment moments) and their units (own resource
-        from the ledger, metered resources from the usage events). None when no entitlement has grants.
-        """
+    def drawdown_plan(self) -> tuple[pl.DataFrame, DrawdownContext, pl.DataFrame] | None:
+        """The grant drawdown's small part: the effective grants of the entitlements with grants rows
+        (keyed), the demand kernel's context (keys, segment moments) and those entitlements' terms.
+        None when no entitlement has grants."""
+        return self.once("drawdown_plan", self._drawdown_plan)
+
+    def _drawdown_plan(self) -> tuple[pl.DataFrame, DrawdownContext, pl.DataFrame] | None:
         rows = self.tables.grants.collect(engine="in-memory")
         terms = self.terms.join(rows.select("entitlement_id").unique(), on="entitlement_id", how="semi")
         if rows.height == 0 or terms.height == 0:
@@ -223,6 +243,17 @@ class Basis:
         keyed, context = drawdown_context(
             effective, own=terms.select("_ent", pl.col("usage_type").alias("resource"))
         )
+        return keyed, context, terms
+
+    def drawdown_inputs(self) -> tuple[pl.DataFrame, DrawdownContext, pl.LazyFrame] | None:
+        """What the grant drawdown draws: :meth:`drawdown_plan` and the units of those entitlements
+        (own resource from the ledger, metered resources from the usage events). None when no
+        entitlement has grants.
+        """
+        plan = self.drawdown_plan()
+        if plan is None:
+            return None
+        keyed, context, terms = plan
         chosen = terms.get_column("_ent").implode()
         # The ledger's units are of their entitlement's own resource: left empty, matched by ``_ent``.
         own = self.units.lazy().select(
@@ -239,6 +270,10 @@ class Basis:
             return GrantDrawdown(*pos.empty_drawdown())
         keyed, context, used = inputs
         demand = run_local(DRAWDOWN_DEMAND, used, context, self.as_of)
+        self._memo["demand"] = demand  # kept for the aggregate tables
+        return self._draw(keyed, context, demand)
+
+    def _draw(self, keyed: pl.DataFrame, context: DrawdownContext, demand: pl.DataFrame) -> GrantDrawdown:
         per_grant, per_key = draw(keyed, context, demand)
         ids = self.terms.select("entitlement_id", "_ent")
         return GrantDrawdown(per_grant.join(ids, on="entitlement_id"), per_key.join(ids, on="entitlement_id"))
@@ -251,8 +286,12 @@ class Basis:
     def _positions(self) -> pl.DataFrame:
         base = pos.positions(self.terms, self.totals, self.grants.per_key)
         reached = pos.reached_selection(base)
-        found = run_local(CAP_REACHED, self.units, self.context.with_selected(reached), self.as_of)
+        found = self.once("cap_reached", lambda: self._cap_reached(reached))
         return pos.with_cap_reached(base, found, self.days)
+
+    def _cap_reached(self, reached: pl.DataFrame) -> pl.DataFrame:
+        """The moment each selected entitlement (``_ent, allotment``) reached its allotment."""
+        return run_local(CAP_REACHED, self.units, self.context.with_selected(reached), self.as_of)
 
     @property
     def overage_units(self) -> pl.DataFrame:

@@ -111,6 +111,11 @@ def _cmd_demo(args: argparse.Namespace, store: Store) -> int:
 def _cmd_import(args: argparse.Namespace, store: Store) -> int:
     from .admin import import_files
 
+    if args.format == "aggregates":
+        from .cli_scale import import_aggregates_command
+
+        return import_aggregates_command(args, store)
+
     result = import_files(
         store,
         Path(args.path),
@@ -141,7 +146,10 @@ def _cmd_report(args: argparse.Namespace, store: Store) -> int:
     options = {} if args.horizons is None else {"horizons": args.horizons}
     # Tables are scanned lazily: the snapshot stays open until the report is written.
     with store.reading() as snap:
-        frame = run_report(args.name, load_tables(snap), as_of=args.as_of, settings=settings, **options)
+        tables = load_tables(snap)
+        if tables.aggregates is not None and not args.as_of_given:
+            args.as_of = tables.aggregates.as_of  # an aggregates store answers as of its aggregation
+        frame = run_report(args.name, tables, as_of=args.as_of, settings=settings, **options)
         write_frame(frame, args.out, args.format)
     if args.out not in (None, "-"):
         print(f"wrote {frame.height} rows to {args.out}", file=sys.stderr)
@@ -281,7 +289,11 @@ def _parser() -> argparse.ArgumentParser:
 
     imp = command("import", _cmd_import, "import a folder or files (all or nothing)", needs_db=False)
     imp.add_argument("path", help="folder of CSV/Parquet files, or one file")
-    imp.add_argument("--format", choices=["native", "salesforce"], help="input format (default: detected)")
+    imp.add_argument(
+        "--format",
+        choices=["native", "salesforce", "aggregates"],
+        help="input format (default: detected); aggregates: the output of `aggregate`, replacing the data",
+    )
     imp.add_argument(
         "--mapping", metavar="FILE", help="Salesforce mapping file (TOML) for custom objects/fields"
     )
@@ -347,6 +359,9 @@ def _parser() -> argparse.ArgumentParser:
     from .alerts.cli import add_alerts_commands
 
     add_alerts_commands(sub, common, parse_as_of)
+    from .cli_scale import add_scale_commands
+
+    add_scale_commands(sub, common, parse_as_of)
     return parser
 
 
@@ -357,6 +372,7 @@ def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         if before is not None and after is not None and before != after:
             parser.error(f"--{name} is given twice, with different values ({before} and {after})")
         setattr(args, name, after if after is not None else before)
+    args.as_of_given = getattr(args, "as_of", None) is not None
     if getattr(args, "as_of", "absent") is None:
         args.as_of = parse_as_of(None)
     if args.command == "report" and args.format == "parquet" and args.out in (None, "-"):

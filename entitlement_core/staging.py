@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import polars as pl
@@ -105,6 +105,9 @@ class Tables:
     usage_resources: pl.LazyFrame
     grants: pl.LazyFrame
     usage_events: pl.LazyFrame
+    #: The aggregate tables of an aggregates store (:mod:`entitlement_core.aggregates`): the case-sized
+    #: results come from them, not from rows.
+    aggregates: Any = field(default=None, compare=False)
 
     @classmethod
     def from_frames(cls, frames: Mapping[str, Any] | None = None, **more: Any) -> Tables:
@@ -124,8 +127,10 @@ class Tables:
 
     def collect_all(self) -> Tables:
         """Materialise every table once (use before running several marts)."""
-        frames = pl.collect_all([getattr(self, f.name) for f in fields(self)])
-        return Tables(**{f.name: df.lazy() for f, df in zip(fields(self), frames, strict=True)})
+        names = [f.name for f in fields(self) if f.name != "aggregates"]
+        frames = pl.collect_all([getattr(self, name) for name in names])
+        built = {name: df.lazy() for name, df in zip(names, frames, strict=True)}
+        return Tables(**built, aggregates=self.aggregates)
 
 
 def load_tables(store: Any) -> Tables:
@@ -161,7 +166,9 @@ def load_tables(store: Any) -> Tables:
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="tables-small") as pool:
         frames = dict(zip(small, pool.map(read, small), strict=True))
     frames.update({name: _scan(_Reader(store), name) for name in SCANNED_TABLES})
-    return Tables(**frames)
+    from .aggregates.store import read_aggregates
+
+    return Tables(**frames, aggregates=read_aggregates(store))
 
 
 #: Rows per frame a scan hands to the engine (it works on slices in parallel).

@@ -82,6 +82,10 @@ common.show(
     height=320,
 )
 
+common.aggregates_note(
+    "the lists show open, at-risk and paused milestones and those violated in the 30 days before the "
+    "as-of value; counts, compliance and margins cover every milestone."
+)
 tabs = st.tabs(
     [f"Next breaches ({view.breach_count:,})", f"At risk ({view.at_risk_count:,})",
      f"Violations ({view.violation_count:,})", "Margins"]

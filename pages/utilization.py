@@ -59,6 +59,10 @@ with heat_col:
     common.plotly(charts.utilization_heatmap(view.all), key="heatmap")
 
 st.subheader("Exceptions")
+common.aggregates_note(
+    "overage units are listed in full; unmatched and out-of-term cases need the cases, "
+    "so their lists are empty."
+)
 specs = {
     "unmatched-cases": (
         "Unmatched cases",

@@ -50,7 +50,7 @@ def test_readme_names_the_two_commands_and_ci_runs_the_test_one() -> None:
 
 
 def test_requirements_are_pinned() -> None:
-    for name in ("requirements.txt", "requirements-dev.txt"):
+    for name in ("requirements.txt", "requirements-dev.txt", "requirements-spark.txt"):
         for line in (ROOT / name).read_text().splitlines():
             line = line.strip()
             if line and not line.startswith(("#", "-r")):

@@ -100,3 +100,12 @@ def test_forecast_benchmark_runs_and_prints_its_ratios(tmp_path: Path, capsys) -
     assert code == 0, out
     assert "ratio forecast / report utilization" in out
     assert "report forecast-backtest" in out
+
+
+def test_aggregate_bench_runs_and_the_aggregates_agree(tmp_path: Path, capsys) -> None:
+    bench = load("bench_aggregate")
+    code = bench.main(["--cases", "3000", "--repeat", "1", "--db-dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "ratio local aggregate / reports" in out
+    assert "every report from the aggregates equals the raw path's" in out

@@ -199,14 +199,31 @@ def tables(c: Context | None = None) -> Tables:
     return guarded(lambda: _tables(c.path, c.stamp))
 
 
+def aggregates(c: Context | None = None) -> Any:
+    """The aggregate tables when the database is an aggregates store (docs/scale.md), else None."""
+    c = c or ctx()
+    return tables(c).aggregates
+
+
+def aggregates_note(what: str) -> None:
+    """Say on the page that a list shows only what an aggregates store carries (``what``)."""
+    if aggregates() is not None:
+        st.info(f"This database holds aggregates, not cases: {what}", icon=":material/info:")
+
+
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _basis(path: str, stamp: str, as_of: AsOf, settings_key: str) -> Basis:
     return Basis(_tables(path, stamp), as_of=as_of, settings=settings())
 
 
-def basis(c: Context | None = None, *, previous: bool = False) -> Basis:
-    """The intermediate layer of the page's data and as-of value (or 30 days earlier), shared and cached."""
+def basis(c: Context | None = None, *, previous: bool = False) -> Basis | None:
+    """The intermediate layer of the page's data and as-of value (or 30 days earlier), shared and cached.
+
+    An aggregates store answers as of its aggregation only: no basis 30 days earlier (None).
+    """
     c = c or ctx()
+    if previous and aggregates(c) is not None:
+        return None
     as_of = c.previous_as_of if previous else c.as_of
     return guarded(lambda: _basis(c.path, c.stamp, as_of, settings().model_dump_json()))
 
@@ -290,19 +307,30 @@ def sidebar() -> Context:
     stamp = store().stamp()
     version = int(stamp.split()[0]) if stamp.split()[0].isdigit() else 0
     options = guarded(lambda: _options(path, stamp))
+    pinned = guarded(lambda: _tables(path, stamp)).aggregates
     with st.sidebar:
         st.markdown("##### View as of")
-        day = st.date_input(
-            "As of",
-            value=None,
-            key="as_of",
-            bind="query-params",
-            label_visibility="collapsed",
-            help="Empty: now, the current moment. A date: the end of that day in each entitlement's own "
-            "time zone (milestones: their business hours' zone). Nothing later counts.",
-            format="YYYY-MM-DD",
+        if pinned is not None:
+            # An aggregates store answers as of its aggregation only.
+            as_of, is_now = pinned.as_of, False
+            st.caption(f"**{as_of.label}**: this database holds aggregates computed as of that value only.")
+        day = (
+            None
+            if pinned is not None
+            else st.date_input(
+                "As of",
+                value=None,
+                key="as_of",
+                bind="query-params",
+                label_visibility="collapsed",
+                help="Empty: now, the current moment. A date: the end of that day in each entitlement's own "
+                "time zone (milestones: their business hours' zone). Nothing later counts.",
+                format="YYYY-MM-DD",
+            )
         )
-        if isinstance(day, dt.date):
+        if pinned is not None:
+            pass
+        elif isinstance(day, dt.date):
             as_of, is_now = AsOf.on(day), False
             st.caption(f"End of {day:%d %b %Y} in each entitlement's time zone.")
             st.button("Back to now", on_click=_use_now, icon=":material/schedule:", type="tertiary")

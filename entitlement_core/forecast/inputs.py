@@ -11,7 +11,7 @@ rules; it is the only place that knows where the figures come from.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -193,7 +193,6 @@ def forecast_inputs(
         With tables: the settings (defaults when omitted).
     """
     from ..basis import Basis
-    from ..kernels.ledger import with_local_days
 
     if isinstance(source, Basis):
         basis = source
@@ -211,18 +210,7 @@ def forecast_inputs(
         pl.col("quantity").cast(pl.Float64),
         pl.col("quantity").cast(pl.Float64).alias("quantity_sq"),
     )
-    # Hours: each case's minutes per day (the entries of one case on one day are one lump).
-    hours_ents = terms.filter(pl.col("is_hours")).get_column("_ent")
-    per_case = (
-        with_local_days(basis.units_of(hours_ents), basis.context)
-        .group_by("_ent", "consumed_date", "case_id")
-        .agg((pl.col("quantity").sum().cast(pl.Float64) / 60).alias("hours"))
-        .group_by("_ent", "consumed_date")
-        .agg(pl.col("hours").sum().alias("quantity"), (pl.col("hours") ** 2).sum().alias("quantity_sq"))
-        .join(terms.lazy().select("_ent", "entitlement_id"), on="_ent", how="inner")
-        .select(list(DAILY_SCHEMA))
-        .collect()
-    )
+    per_case = basis.hours_days()
     daily = pl.concat([cases, per_case], how="vertical")
     positions = basis.positions
     entitlements = positions.select(
@@ -240,3 +228,25 @@ def shared_inputs(basis: Basis) -> ForecastInputs:
     """:func:`forecast_inputs` of ``basis``, built once per basis (the forecast, its band and the
     backtest of one data version and as-of value read the same bundle)."""
     return basis.once("forecast_inputs", lambda: forecast_inputs(basis))
+
+
+def hours_days(units: pl.DataFrame | pl.LazyFrame, context: Any) -> pl.DataFrame:
+    """Hours entitlements' consumption per local day as the forecast reads it: each case's minutes of a
+    day are one lump (``quantity``: hours, ``quantity_sq``: the lumps' squares summed).
+
+    ``units``: ledger units with case ids of hours entitlements (whole entitlements: a case's entries
+    of one day must be together).
+    """
+    from ..kernels.ledger import with_local_days
+
+    terms = context.terms
+    return (
+        with_local_days(units, context)
+        .group_by("_ent", "consumed_date", "case_id")
+        .agg((pl.col("quantity").sum().cast(pl.Float64) / 60).alias("hours"))
+        .group_by("_ent", "consumed_date")
+        .agg(pl.col("hours").sum().alias("quantity"), (pl.col("hours") ** 2).sum().alias("quantity_sq"))
+        .join(terms.lazy().select("_ent", "entitlement_id"), on="_ent", how="inner")
+        .select(list(DAILY_SCHEMA))
+        .collect()
+    )

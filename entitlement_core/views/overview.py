@@ -158,16 +158,22 @@ class OverviewView:
 
 
 def overview_view(
-    basis: Basis, previous: Basis, *, filters: Filters = NO_FILTERS, weeks: int = 26, per_status: int = 5
+    basis: Basis,
+    previous: Basis | None,
+    *,
+    filters: Filters = NO_FILTERS,
+    weeks: int = 26,
+    per_status: int = 5,
 ) -> OverviewView:
-    """The Overview as of ``basis`` against ``previous`` (the same figures 30 days earlier)."""
+    """The Overview as of ``basis`` against ``previous`` (the same figures 30 days earlier; None: no
+    comparison, e.g. an aggregates store, which answers as of its aggregation only)."""
     util = forecasted(basis, filters)
     attention = needs_attention(util, per_status=per_status)
     counts = util.filter(pl.col("status").is_in(ATTENTION_STATUSES)).group_by("status").len()
     return OverviewView(
         tiles=kpi_tiles(
             kpi_values(basis, filters=filters),
-            kpi_values(previous, filters=filters, measured_from_month=True),
+            kpi_values(previous, filters=filters, measured_from_month=True) if previous is not None else {},
         ),
         utilization=util,
         trend=weekly_compliance(basis, filters=filters, weeks=weeks),
