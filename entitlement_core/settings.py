@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     at_risk_fraction: float = Field(
         0.25, gt=0, le=1, description="A milestone is at risk in the last fraction of its target."
     )
+    start_with: Literal["ask", "demo", "empty"] = Field(
+        "ask",
+        description="What a new database starts with: `ask` (the app's first run offers the demo or "
+        "an empty start), `demo` (built without asking) or `empty`.",
+    )
     demo_cases: int = Field(
         50_000, ge=0, description="Cases in the demo database built when the app finds none."
     )

@@ -8,6 +8,7 @@ import streamlit as st
 
 from entitlement_core.schema import TABLES
 from ui import common, imports, signin
+from ui.demo_removal import demo_removal
 
 c = common.header("Data", "Bring in new data and check the health of what is stored.")
 db = common.store()
@@ -26,6 +27,7 @@ with tabs[0]:
     if actor is not None:
         imports.import_form(db, actor, on_success=common.invalidate)
         st.caption(imports.command_line_hint())
+        demo_removal(db, actor, on_success=common.invalidate)
     with st.expander("File format (native v1)"):
         spec = pl.DataFrame(
             {

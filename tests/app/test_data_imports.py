@@ -1,4 +1,4 @@
-"""The Data page's import form: Salesforce exports (a .zip), problems named once, files kept after a failure."""
+"""The Data page's import form: Salesforce exports (a .zip), problems named once, files kept."""
 
 from __future__ import annotations
 
@@ -51,7 +51,11 @@ def test_unknown_file_names_are_named_once_and_the_files_stay_chosen(
     assert not any("cases.csv" in m for m in problems["message"])  # the accepted names: said once, below
     assert any("cases.csv" in m.value.replace("\\", "") for m in at.markdown)
     # The form kept the chosen files: the same submit, after a failure, sends them all again.
-    assert {f.name for f in at.file_uploader(key="uploads").value} == {"accounts.csv", "account.csv", "case.csv"}
+    assert {f.name for f in at.file_uploader(key="uploads").value} == {
+        "accounts.csv",
+        "account.csv",
+        "case.csv",
+    }
     with Store(fresh_demo_db) as store:
         assert store.query("SELECT count(*) FROM accounts WHERE account_id LIKE 'NEW%'").item() == 0
 

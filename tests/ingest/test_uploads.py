@@ -25,7 +25,9 @@ def files_of(folder: Path) -> list[tuple[str, bytes]]:
     return [(p.name, p.read_bytes()) for p in sorted(folder.iterdir()) if p.suffix == ".csv"]
 
 
-def zipped(files: list[tuple[str, bytes]], *, prefix: str = "", extra: dict[str, bytes] | None = None) -> bytes:
+def zipped(
+    files: list[tuple[str, bytes]], *, prefix: str = "", extra: dict[str, bytes] | None = None
+) -> bytes:
     """A .zip of ``files`` (under ``prefix``), as Setup > Data Export delivers one."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -153,7 +155,7 @@ def test_zip_refusals_name_archive_and_member(members: dict[str, bytes], why: st
 
 
 def test_zip_refusals_not_an_archive_or_empty() -> None:
-    with pytest.raises(ProblemsError, match="not a readable .zip"):
+    with pytest.raises(ProblemsError, match=r"not a readable \.zip"):
         unpack_zip("export.zip", b"PK not really", max_bytes=MB)
     with pytest.raises(ProblemsError, match="holds no files"):
         unpack_zip("export.zip", zipped([], extra={"__MACOSX/._x": b""}), max_bytes=MB)
