@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import polars as pl
 import streamlit as st
 
@@ -92,6 +94,8 @@ with tabs[0]:
             ],
             key="acc_cases",
             height=360,
+            all_rows=partial(views.account_cases, common.basis(), account_id),
+            total=view.case_count,
             config={"status": st.column_config.TextColumn("Status")},
         )
 with tabs[1]:

@@ -60,10 +60,10 @@ with tabs[1]:
         result = (
             pl.when(pl.col("is_ok")).then(pl.lit("✓ OK")).otherwise(pl.col("severity").str.to_titlecase())
         )
+        checks = summary.with_columns(result.alias("result"))
+        checks = checks.select("result", "records", "check", "table", "kind")
         st.dataframe(
-            summary.with_columns(result.alias("result")).select(
-                "result", "records", "check", "table", "kind"
-            ),
+            checks,
             hide_index=True,
             column_config={
                 "result": st.column_config.TextColumn("Result", width="small"),
@@ -73,6 +73,7 @@ with tabs[1]:
                 "kind": "Kind",
             },
         )
+        common.download(checks, key="data_health", file_name=f"data-health-{c.as_of_date}")
         if not found.is_empty():
             st.markdown("**Configuration problems to fix**")
             st.dataframe(found, hide_index=True)
@@ -85,18 +86,10 @@ with tabs[2]:
     if history.is_empty():
         common.empty("No import yet. The demo database is built directly, not imported.")
     else:
+        shown = ["finished_at", "actor", "file_name", "table_name", "format", "rows_read", "rows_added",
+                 "rows_updated", "sha256"]  # fmt: skip
         st.dataframe(
-            history.select(
-                "finished_at",
-                "actor",
-                "file_name",
-                "table_name",
-                "format",
-                "rows_read",
-                "rows_added",
-                "rows_updated",
-                "sha256",
-            ),
+            history.select(shown),
             hide_index=True,
             column_config={
                 "finished_at": st.column_config.DatetimeColumn("Finished (UTC)", format="YYYY-MM-DD HH:mm"),
@@ -110,12 +103,15 @@ with tabs[2]:
                 "sha256": st.column_config.TextColumn("SHA-256", width="small"),
             },
         )
+        common.download(history, shown, key="import_history")
 
 with tabs[3]:
     counts = common.guarded(db.table_counts)
+    sizes = pl.DataFrame({"table": list(counts), "rows": list(counts.values())})
     st.dataframe(
-        pl.DataFrame({"table": list(counts), "rows": list(counts.values())}),
+        sizes,
         hide_index=True,
         column_config={"table": "Table", "rows": st.column_config.NumberColumn("Rows", format="localized")},
     )
+    common.download(sizes, key="table_counts")
     st.caption(f"Database `{c.path}` · data version {c.version}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from entitlement_core import charts, export, views
+from entitlement_core import charts, views
 from ui import common
 from ui.markdown import md
 
@@ -45,16 +45,9 @@ common.show(
      "projected_at_end", "recommended_plan", "is_renewed"],
     key="renewals_table",
     height=420,
+    export_columns=rows.columns,
+    file_name=f"renewals-{c.as_of_date}-{within}d",
 )  # fmt: skip
-st.download_button(
-    "Download CSV",
-    export.to_bytes(rows, "csv"),
-    file_name=f"renewals-{c.as_of_date}-{within}d.csv",
-    mime="text/csv",
-    icon=":material/download:",
-    key="renewals_csv",
-    type="primary",
-)
 
 st.subheader("Usage across terms")
 ids = rows["entitlement_id"].to_list()

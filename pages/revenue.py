@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from entitlement_core import charts, export, views
+from entitlement_core import charts, views
 from ui import common
 
 ACCOUNT_COLUMNS = ["account_name", "account_id", "owner", "tier", "region", "months", "first_month",
@@ -78,14 +78,8 @@ else:
             MONTH_COLUMNS,
             key="rev_months",
             height=360,
-        )
-        st.download_button(
-            "Download CSV",
-            export.to_bytes(rows, "csv"),
-            file_name=f"overage-revenue-{c.as_of_date}.csv",
-            mime="text/csv",
-            icon=":material/download:",
-            key="rev_csv",
+            export_columns=rows.columns,
+            file_name=f"overage-revenue-{c.as_of_date}",
         )
 
 st.subheader("Monetary commitments")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from entitlement_core import charts, views
@@ -76,6 +78,8 @@ with tabs[0]:
             ["case_id", "milestone", "priority", "origin", "account_id", "owner", "tier", "target_at",
              "minutes_left", "minutes_to_target"],
             key="sla_risk",
+            all_rows=partial(views.sla_worklist, common.basis(), filters=c.filters, which="at_risk"),
+            total=view.at_risk_count,
             config={
                 "minutes_to_target": st.column_config.NumberColumn("Wall-clock min to target", format="%.0f")
             },
@@ -86,13 +90,16 @@ with tabs[1]:
     else:
         shown = min(view.violation_count, view.violations.height)
         st.caption(
-            f"Worst first (late by the most business minutes); showing {shown:,} of {view.violation_count:,}."
+            f"Worst first (late by the most business minutes); showing {shown:,} of {view.violation_count:,} "
+            "(the download holds them all)."
         )
         common.show(
             view.violations,
             ["case_id", "milestone", "priority", "origin", "account_id", "owner", "tier", "started_at",
              "target_at", "completed_at", "overrun_minutes", "is_open"],
             key="sla_viol",
+            all_rows=partial(views.sla_worklist, common.basis(), filters=c.filters),
+            total=view.violation_count,
             config={"is_open": st.column_config.CheckboxColumn("Still open")},
         )  # fmt: skip
 with tabs[2]:

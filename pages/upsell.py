@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from entitlement_core import charts, export, views
+from entitlement_core import charts, views
 from ui import common
 
 c = common.header("Upsell", "Accounts that have used up their allotment or will before the term ends.")
@@ -55,12 +55,7 @@ with right:
     shown = ["rank", "status", "account_name", "entitlement_id", "owner", "plan", "pct_used",
              "projected_shortfall", "recommended_plan", "projected_exhaustion_date",
              "upsell_reason"]  # fmt: skip
-    common.show(candidates, shown, key="upsell_table", height=460)
-    st.download_button(
-        "Download CSV",
-        export.to_bytes(candidates.select(views.UPSELL_EXPORT_COLUMNS), "csv"),
-        file_name=f"upsell-{c.as_of_date}{'-' + mine.replace(' ', '_') if mine else ''}.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        key="upsell_csv",
-    )
+    common.show(
+        candidates, shown, key="upsell_table", height=460, export_columns=list(views.UPSELL_EXPORT_COLUMNS),
+        file_name=f"upsell-{c.as_of_date}{'-' + mine.replace(' ', '_') if mine else ''}",
+    )  # fmt: skip

@@ -96,4 +96,6 @@ for tab, (name, (_, about, none, columns)) in zip(tabs, specs.items(), strict=Tr
                 if name == "unmatched-cases"
                 else None
             )
-            common.show(frame.head(2000), columns, key=f"exc_{name}", height=320, config=config)
+            common.show(
+                frame.head(2000), columns, key=f"exc_{name}", height=320, config=config, all_rows=frame
+            )

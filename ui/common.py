@@ -49,6 +49,7 @@ from entitlement_core.store import Store, StoreError
 from ui.markdown import md
 
 # Table helpers, re-exported for the pages (``common.show``).
+from ui.tables import download as download
 from ui.tables import grant_state_config as grant_state_config
 from ui.tables import milestone_status_config as milestone_status_config
 from ui.tables import show as show

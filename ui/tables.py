@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
 import streamlit as st
 
+from entitlement_core import export
 from entitlement_core.charts import (
     GRANT_STATE_COLORS,
     MILESTONE_COLORS,
@@ -16,7 +19,15 @@ from entitlement_core.charts import (
     STATUS_ORDER,
 )
 
-__all__ = ["grant_state_config", "milestone_status_config", "show", "status_config", "with_status_pill"]
+__all__ = [
+    "csv_of",
+    "download",
+    "grant_state_config",
+    "milestone_status_config",
+    "show",
+    "status_config",
+    "with_status_pill",
+]
 
 
 def status_config(label: str = "Status") -> Any:
@@ -157,6 +168,39 @@ def _column_config() -> dict[str, Any]:
     }
 
 
+def csv_of(frame: pl.DataFrame, columns: list[str] | None = None) -> bytes:
+    """The CSV a table's download holds: its ``columns`` (those present), every row of ``frame``,
+    through the export module (Excel-safe cells, ISO UTC timestamps, a byte-order mark)."""
+    cols = [col for col in (columns or frame.columns) if col in frame.columns]
+    return export.to_bytes(frame.select(cols), "csv")
+
+
+def download(
+    rows: pl.DataFrame | Callable[[], pl.DataFrame],
+    columns: list[str] | None = None,
+    *,
+    key: str,
+    count: int | None = None,
+    file_name: str | None = None,
+) -> None:
+    """A "Download CSV" button for ``rows`` (a frame, or a function making it when clicked: a long
+    list shown in part is made whole only for the download)."""
+    n = rows.height if isinstance(rows, pl.DataFrame) else count
+    label = "Download CSV" + (f" ({n:,} row{'s' if n != 1 else ''})" if n is not None else "")
+    name = file_name or re.sub(r"[^a-z0-9]+", "-", key.lower()).strip("-") or "table"
+    data = (lambda: csv_of(rows(), columns)) if callable(rows) else (lambda: csv_of(rows, columns))
+    st.download_button(
+        label,
+        data,
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        key=f"dl_{key}",
+        icon=":material/download:",
+        type="tertiary",
+        on_click="ignore",
+    )
+
+
 def show(
     frame: pl.DataFrame,
     columns: list[str] | None = None,
@@ -164,8 +208,19 @@ def show(
     key: str | None = None,
     height: int | str = "auto",
     config: dict[str, Any] | None = None,
+    all_rows: Callable[[], pl.DataFrame] | pl.DataFrame | None = None,
+    total: int | None = None,
+    file_name: str | None = None,
+    export_columns: list[str] | None = None,
 ) -> None:
-    """A read-only table: the ``columns`` present in ``frame``, in order, with house formatting."""
+    """A read-only table: the ``columns`` present in ``frame``, in order, with house formatting,
+    and (with a ``key``) a CSV download of exactly those rows and columns.
+
+    When the table shows the first rows of a longer list, ``all_rows`` is the whole list (or a
+    function making it, run only when the download is clicked) and ``total`` its length: the
+    download then holds every row of it. ``export_columns`` gives the download more columns than
+    the table shows (a report's full set); by default it holds the shown ones.
+    """
     cols = [col for col in (columns or frame.columns) if col in frame.columns]
     view = frame.select(cols)
     known = _column_config()
@@ -189,3 +244,10 @@ def show(
         (pl.col(r) * 100).round(1) for r in _RATIOS if r in cols and r not in (config or {})
     )
     st.dataframe(view, hide_index=True, column_config=settings_, key=key, height=height)
+    if key is not None:
+        out = export_columns or cols
+        if all_rows is None:
+            download(frame, out, key=key, file_name=file_name)
+        else:
+            count = all_rows.height if isinstance(all_rows, pl.DataFrame) else total
+            download(all_rows, out, key=key, count=count, file_name=file_name)

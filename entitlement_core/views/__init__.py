@@ -16,7 +16,7 @@ browser.
 - :mod:`.health`: the Data page's health checks.
 """
 
-from .account import AccountView, account_view, eligible, search_accounts
+from .account import AccountView, account_cases, account_view, eligible, search_accounts
 from .common import filtered, month_start, with_filter_dims
 from .growth import (
     RENEWAL_EXPORT_COLUMNS,
@@ -42,7 +42,7 @@ from .overview import (
     weekly_compliance,
 )
 from .revenue import RevenueView, commitment_balances, overage_totals, revenue_view
-from .sla import TARGET_COLUMNS, SlaView, sla_view
+from .sla import TARGET_COLUMNS, SlaView, sla_view, sla_worklist
 from .utilization import (
     EXCEPTIONS,
     UtilizationView,
@@ -68,6 +68,7 @@ __all__ = [
     "SlaView",
     "UpsellView",
     "UtilizationView",
+    "account_cases",
     "account_view",
     "commitment_balances",
     "data_health",
@@ -89,6 +90,7 @@ __all__ = [
     "search",
     "search_accounts",
     "sla_view",
+    "sla_worklist",
     "upsell_view",
     "utilization_view",
     "weekly_compliance",

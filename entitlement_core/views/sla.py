@@ -23,7 +23,7 @@ from .overview import weekly_compliance
 if TYPE_CHECKING:
     from ..basis import Basis
 
-__all__ = ["STATUSES", "TARGET_COLUMNS", "SlaView", "sla_view"]
+__all__ = ["STATUSES", "TARGET_COLUMNS", "SlaView", "sla_view", "sla_worklist"]
 
 #: The statuses the page counts, in tile order.
 STATUSES = ("met", "violated", "at_risk", "open", "paused")
@@ -115,3 +115,18 @@ def sla_view(
         at_risk_count=int(frames[5].item()),
         targets=filtered(basis, "milestone-reconciliation", filters).select(TARGET_COLUMNS),
     )
+
+
+def sla_worklist(basis: Basis, *, filters: Filters = NO_FILTERS, which: str = "violations") -> pl.DataFrame:
+    """One of the SLA page's worklists whole (``violations`` or ``at_risk``), in the page's order:
+    what a download holds when the page shows the first rows (:func:`sla_view`'s ``list_rows``)."""
+    inst = _instances(basis, filters)
+    if which == "violations":
+        return violations(inst).collect()
+    if which != "at_risk":
+        raise ValueError(f"unknown worklist {which!r}: use violations or at_risk")
+    utc = basis.as_of.moment_in("UTC")
+    return at_risk_list(
+        inst.join(_as_of_column(basis), on="business_hours_id", how="left"),
+        as_of=pl.col("as_of_at").fill_null(utc),
+    ).collect()
