@@ -38,9 +38,10 @@ label = {
     i: f"{first[i]['account_name']} · {i} (matched {first[i]['matched_on']}: {first[i]['match']})"
     for i in ids
 }
-account_id = st.selectbox(
-    f"{len(ids)} matching account{'s' if len(ids) > 1 else ''}",
+account_id = common.linked_choice(
+    "account",
     ids,
+    label=f"{len(ids)} matching account{'s' if len(ids) > 1 else ''}",
     format_func=label.get,
     key="account_pick",
 )
@@ -74,9 +75,13 @@ for row in view.eligible.iter_rows(named=True):
         common.banner(row)
         grant_view.entitlement_grants(view.grants, row["entitlement_id"])
 
-tabs = st.tabs(["Cases", "Consumption", "All entitlements", "Grants", "Salesforce reconciliation"])
+tabs = st.tabs(
+    ["Cases", "Consumption", "All entitlements", "Grants", "Salesforce reconciliation"],
+    key="tab",
+    bind="query-params",
+)
 with tabs[0]:
-    st.caption(f"{view.case_count:,} cases; newest first (up to 500).")
+    st.caption(f"{view.case_count:,} cases; newest first (up to 500 shown; the download holds them all).")
     if view.cases.is_empty():
         common.empty("No case recorded for this account yet.")
     else:

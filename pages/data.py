@@ -14,7 +14,7 @@ c = common.header("Data", "Bring in new data and check the health of what is sto
 db = common.store()
 
 
-tabs = st.tabs(["Import", "Data health", "Import history", "Tables"])
+tabs = st.tabs(["Import", "Data health", "Import history", "Tables"], key="tab", bind="query-params")
 with tabs[0]:
     st.caption(
         "Native files, one per table, named after it (e.g. `accounts.csv`, `cases.parquet`), or a "

@@ -54,7 +54,9 @@ ids = rows["entitlement_id"].to_list()
 labels = dict(
     zip(ids, (rows["account_name"].fill_null("") + " · " + rows["entitlement_id"]).to_list(), strict=True)
 )
-pick = st.selectbox("Entitlement", ids, format_func=labels.get, key="renewal_pick")
+pick = common.linked_choice(
+    "entitlement", ids, label="Entitlement", format_func=labels.get, key="renewal_pick"
+)
 if pick:
     chain = views.renewal_chain(common.basis(), pick)
     left, right = st.columns([3, 2])

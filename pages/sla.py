@@ -14,7 +14,8 @@ common.require_data()
 
 dims = ["milestone", "priority", "origin", "tier"]
 group_by = st.segmented_control(
-    "Compliance by", dims, selection_mode="multi", default=dims, key="sla_by", format_func=str.capitalize
+    "Compliance by", dims, selection_mode="multi", default=dims, key="sla_by", format_func=str.capitalize,
+    bind="query-params"
 )
 view: views.SlaView = common.view("sla", by=tuple(group_by or ["milestone"]))
 t = view.totals
@@ -65,7 +66,11 @@ common.show(
     height=320,
 )
 
-tabs = st.tabs([f"At risk ({view.at_risk_count:,})", f"Violations ({view.violation_count:,})", "Margins"])
+tabs = st.tabs(
+    [f"At risk ({view.at_risk_count:,})", f"Violations ({view.violation_count:,})", "Margins"],
+    key="sla_tab",
+    bind="query-params",
+)
 with tabs[0]:
     if view.at_risk.is_empty():
         common.empty("No open milestone is inside its warning window.")

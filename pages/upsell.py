@@ -6,8 +6,15 @@ import streamlit as st
 
 from entitlement_core import charts, views
 from ui import common
+from ui.markdown import md
 
-c = common.header("Upsell", "Accounts that have used up their allotment or will before the term ends.")
+# The owner chosen below (or in the link): the header says whose candidates these are.
+chosen_owner = st.session_state.get("upsell_owner", st.query_params.get("upsell_owner"))
+c = common.header(
+    "Upsell",
+    "Accounts that have used up their allotment or will before the term ends.",
+    scope=f"account owner: {md(chosen_owner)}" if chosen_owner else None,
+)
 common.require_data()
 
 owners = common.view("upsell").owners
@@ -16,6 +23,7 @@ mine = st.columns([1, 2])[0].selectbox(
     [None, *owners],
     format_func=lambda o: o or "All account owners",
     key="upsell_owner",
+    bind="query-params",
     help="Show the candidates of one account owner.",
 )
 view: views.UpsellView = common.view("upsell", owner=mine)

@@ -406,18 +406,38 @@ def route_through_app() -> None:
         st.rerun()
 
 
-def header(title: str, subtitle: str) -> Context:
-    """Page title, one-line purpose and the as-of / filter summary."""
+def _scope(summary: str, scope: str | None) -> str:
+    if scope is None:
+        return summary
+    return scope if summary == "All accounts" else f"{summary}; {scope}"
+
+
+def header(title: str, subtitle: str, *, scope: str | None = None) -> Context:
+    """Page title, one-line purpose and the as-of / filter summary (with ``scope``: a page's own
+    narrowing, e.g. one account owner, already escaped Markdown)."""
     route_through_app()
     ensure_database()  # (the router did; a page run on its own, as AppTest's reruns are, does here)
     c = ctx()
     st.title(title)
     chips = [
         f":material/event: As of **{c.as_of_label}**",
-        f":material/filter_alt: {c.filters.summary_with(md)}",
+        f":material/filter_alt: {_scope(c.filters.summary_with(md), scope)}",
     ]
     st.caption(subtitle + "  \n" + " · ".join(chips))
     return c
+
+
+def linked_choice(param: str, options: list[Any], **selectbox: Any) -> Any:
+    """A selectbox whose choice lives in the URL as ``?param=<option>`` (the option itself, e.g. an
+    id, not its label), so a link reopens the same choice; an option the data lacks is ignored."""
+    named = st.query_params.get(param)
+    index = options.index(named) if named in options else 0
+    choice = st.selectbox(options=options, index=index, **selectbox)
+    if choice is not None and choice != options[0]:
+        st.query_params[param] = str(choice)
+    elif param in st.query_params:
+        del st.query_params[param]
+    return choice
 
 
 def has_data() -> bool:
