@@ -52,6 +52,15 @@ class Settings(BaseSettings):
         description="What a new database starts with: `ask` (the app's first run offers the demo or "
         "an empty start), `demo` (built without asking) or `empty`.",
     )
+    currency: str = Field(
+        "USD",
+        pattern=r"^[A-Z]{3}$",
+        description="ISO 4217 code of every amount (plan prices, overage rates, grants); shown beside "
+        "each amount.",
+    )
+    display_timezone: str = Field(
+        "UTC", description="Time zone the app shows timestamps in (an IANA name, e.g. `Europe/Berlin`)."
+    )
     demo_cases: int = Field(
         50_000, ge=0, description="Cases in the demo database built when the app finds none."
     )
