@@ -13,6 +13,7 @@ __all__ = [
     "STATUS_LABELS",
     "STATUS_ORDER",
     "UTIL_SCALE",
+    "count_axis",
     "empty_figure",
     "layout",
     "ordered",
@@ -105,6 +106,15 @@ def layout(fig: go.Figure, *, title: str, x: str, y: str, height: int = 360) -> 
     )
     fig.update_xaxes(title_text=x, showgrid=False, linecolor=GRID, automargin=True)
     fig.update_yaxes(title_text=y, gridcolor=GRID, zeroline=False, automargin=True)
+    return fig
+
+
+def count_axis(fig: go.Figure, top: float | None, *, axis: str = "y") -> go.Figure:
+    """A count axis ticks at whole numbers only (never at 0.5), from zero; ``top`` is the tallest bar."""
+    update = fig.update_yaxes if axis == "y" else fig.update_xaxes
+    update(tickformat=",d", rangemode="tozero")
+    if top is not None and top <= 8:
+        update(dtick=1)
     return fig
 
 
