@@ -17,7 +17,8 @@ st.set_page_config(
     page_title="Entitlement Analytics",
     page_icon=str(common.ROOT / "ui" / "icon.svg"),
     layout="wide",
-    initial_sidebar_state="expanded",
+    # Open beside the content on a wide screen, closed on a phone (it would cover the page).
+    initial_sidebar_state="auto",
 )
 st.logo(str(common.ROOT / "ui" / "logo.svg"), size="large", icon_image=str(common.ROOT / "ui" / "icon.svg"))
 

@@ -416,6 +416,7 @@ def header(title: str, subtitle: str, *, scope: str | None = None) -> Context:
     """Page title, one-line purpose and the as-of / filter summary (with ``scope``: a page's own
     narrowing, e.g. one account owner, already escaped Markdown)."""
     route_through_app()
+    st.set_page_config(page_title=f"{title} · Entitlement Analytics")  # the browser tab names the page
     ensure_database()  # (the router did; a page run on its own, as AppTest's reruns are, does here)
     c = ctx()
     st.title(title)

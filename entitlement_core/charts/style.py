@@ -64,8 +64,9 @@ MILESTONE_LABELS: dict[str, str] = {
 PRIORITY_ORDER = ("Critical", "Urgent", "High", "Medium", "Normal", "Low")
 
 FONT = "Inter, Source Sans Pro, Segoe UI, Helvetica, Arial, sans-serif"
-GRID = "#EAECF0"
-TEXT = "#344054"
+#: Grid lines that read on the light and the dark theme alike (the app follows the browser's
+#: colour scheme; text takes the theme's own colour).
+GRID = "rgba(128, 138, 153, 0.25)"
 #: Utilization colour scale: green (room left) -> amber (near limit) -> red (over).
 UTIL_SCALE = [
     [0.0, "#E7F5EE"],
@@ -94,8 +95,8 @@ def status_label(status: str | None) -> str:
 def layout(fig: go.Figure, *, title: str, x: str, y: str, height: int = 360) -> go.Figure:
     """The house style: white background, light grid, title top left, legend on top."""
     fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16, "color": "#101828"}},
-        font={"family": FONT, "size": 12, "color": TEXT},
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
+        font={"family": FONT, "size": 12},
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
         height=height,
