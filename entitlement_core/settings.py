@@ -61,6 +61,13 @@ class Settings(BaseSettings):
     display_timezone: str = Field(
         "UTC", description="Time zone the app shows timestamps in (an IANA name, e.g. `Europe/Berlin`)."
     )
+    pause_share_threshold: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="The pause audit lists cases whose clock was stopped for more than this fraction "
+        "of their business time.",
+    )
     demo_cases: int = Field(
         50_000, ge=0, description="Cases in the demo database built when the app finds none."
     )

@@ -73,7 +73,10 @@ def with_status_pill(frame: pl.DataFrame, column: str = "status") -> pl.DataFram
 
 
 #: Minutes shown in days, hours and minutes (``16 d 16 h``); downloads keep the minutes.
-_DURATIONS = ("target_minutes", "elapsed_minutes", "margin_minutes", "overrun_minutes", "minutes_left")
+_DURATIONS = (
+    "target_minutes", "elapsed_minutes", "margin_minutes", "overrun_minutes", "minutes_left",
+    "paused_minutes", "life_minutes", "longest_pause_minutes",
+)  # fmt: skip
 #: Quantities shown to one decimal at most (a whole number of cases shows no decimals).
 _QUANTITIES = (
     "cap", "consumed", "remaining", "projected_at_end", "projected_shortfall", "overage_units", "quantity",
@@ -83,7 +86,9 @@ _QUANTITIES = (
 EMPTY = "—"
 #: Ratio columns (0-1 fractions) are shown as whole percentages on a 0-100 bar.
 _PCT = {"format": "%.0f%%", "min_value": 0, "max_value": 100}
-_RATIOS = ("pct_used", "compliance", "previous_pct_used", "share", "pct_drawn")
+_RATIOS = (
+    "pct_used", "compliance", "previous_pct_used", "share", "pct_drawn", "paused_share", "prob_run_out",
+)
 
 
 def _column_config(currency: str, zone: str) -> dict[str, Any]:
@@ -110,9 +115,29 @@ def _column_config(currency: str, zone: str) -> dict[str, Any]:
         "end_date": cc.DateColumn("End", format="YYYY-MM-DD"),
         "days_left": cc.NumberColumn("Days left", format="%,d"),
         "burn_rate_per_day": cc.NumberColumn("Burn / day", format="localized"),
-        "projected_at_end": cc.NumberColumn("Projected at end", format="localized"),
-        "projected_exhaustion_date": cc.DateColumn("Runs out", format="YYYY-MM-DD"),
-        "projected_shortfall": cc.NumberColumn("Shortfall", format="localized"),
+        "projected_at_end": cc.NumberColumn("Straight line at end", format="localized"),
+        "projected_exhaustion_date": cc.DateColumn("Straight line runs out", format="YYYY-MM-DD"),
+        "projected_shortfall": cc.NumberColumn("Straight-line shortfall", format="localized"),
+        "expected_at_end": cc.NumberColumn(
+            "Projected at end",
+            format="%.1f",
+            help="The forecast's expected consumption at the end of the term",
+        ),
+        "projected_p10": cc.NumberColumn("Low (10%)", format="%.1f"),
+        "projected_p50": cc.NumberColumn("Median", format="%.1f"),
+        "projected_p90": cc.NumberColumn("High (90%)", format="%.1f"),
+        "interval": cc.TextColumn(
+            "Likely at end (10-90%)", help="Consumption at the end of the term: 8 outcomes in 10 fall inside"
+        ),
+        "prob_run_out": cc.ProgressColumn(
+            "Chance to run out", **_PCT, help="Probability of reaching the allotment by the end of the term"
+        ),
+        "expected_shortfall": cc.NumberColumn(
+            "Expected shortfall",
+            format="%.1f",
+            help="Units beyond the allotment at the end of the term, probability times size (row's unit)",
+        ),
+        "expected_run_out_date": cc.DateColumn("Likely runs out", format="YYYY-MM-DD"),
         "recommended_plan": cc.TextColumn("Recommended plan"),
         "overflow": cc.TextColumn("Overflow"),
         "banner": cc.TextColumn("Agent banner", width="large"),
@@ -134,6 +159,23 @@ def _column_config(currency: str, zone: str) -> dict[str, Any]:
         "violated": cc.NumberColumn("Violated", format="%,d"),
         "at_risk": cc.NumberColumn("At risk", format="%,d"),
         "open": cc.NumberColumn("Open", format="%,d"),
+        "paused": cc.NumberColumn("Paused", format="%,d"),
+        "breach": cc.TextColumn("Next breach"),
+        "next_breach": cc.TextColumn("Case's next breach"),
+        "minutes_to_target": cc.NumberColumn("Wall-clock min to target", format="%.0f"),
+        "running_milestones": cc.NumberColumn("Open milestones", format="%,d"),
+        # pause audit
+        "paused_minutes": cc.TextColumn("Paused (business time)"),
+        "life_minutes": cc.TextColumn("Life (business time)"),
+        "paused_share": cc.ProgressColumn("Paused share", **_PCT),
+        "paused_cases": cc.NumberColumn("Cases paused", format="%,d"),
+        "cases": cc.NumberColumn("Cases", format="%,d"),
+        "pauses": cc.NumberColumn("Pauses", format="%,d"),
+        "resumes": cc.NumberColumn("Resumes", format="%,d"),
+        "longest_pause_minutes": cc.TextColumn("Longest pause (business time)"),
+        "main_paused_status": cc.TextColumn("Paused mostly in"),
+        "over_threshold": cc.NumberColumn("Paused most of their life", format="%,d"),
+        "is_paused_now": cc.CheckboxColumn("Paused now"),
         "likely_entitlement_id": cc.TextColumn("Likely entitlement"),
         "likely_usage_type": cc.TextColumn("Its usage"),
         "match_reason": cc.TextColumn("Matched by"),
