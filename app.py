@@ -2,8 +2,9 @@
 
 Run with ``streamlit run app.py``. The database is ``Settings().db_path``
 (``ENTITLEMENTS_DB_PATH`` overrides it); when the file does not exist, the
-app builds the demo database first. The sidebar's as-of date and filters
-live in the URL's query parameters, so a filtered view can be shared by link.
+first page offers the demo or an empty start (``ENTITLEMENTS_START_WITH``).
+The sidebar's as-of date and filters live in the URL's query parameters, so a
+filtered view can be shared by link.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ st.set_page_config(
     page_title="Entitlement Analytics",
     page_icon=str(common.ROOT / "ui" / "icon.svg"),
     layout="wide",
-    initial_sidebar_state="expanded",
+    # Open beside the content on a wide screen, closed on a phone (it would cover the page).
+    initial_sidebar_state="auto",
 )
 st.logo(str(common.ROOT / "ui" / "logo.svg"), size="large", icon_image=str(common.ROOT / "ui" / "icon.svg"))
 

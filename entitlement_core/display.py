@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import polars as pl
 
-__all__ = ["PROJECTION_DECIMALS", "in_units", "money", "projected", "projection", "ratio"]
+__all__ = ["PROJECTION_DECIMALS", "duration_text", "in_units", "money", "projected", "projection", "ratio"]
 
 #: Decimals shown for projected quantities (projected at end, shortfall, annual usage).
 PROJECTION_DECIMALS = 6
@@ -51,3 +51,24 @@ def projection(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
 def money(value: str | pl.Expr) -> pl.Expr:
     """An exact amount of money as a plain number."""
     return _f(pl.col(value) if isinstance(value, str) else value)
+
+
+def duration_text(minutes: str | pl.Expr) -> pl.Expr:
+    """A number of minutes as people read it: ``16 d 16 h``, ``3 h 5 min``, ``45 min`` (a minus
+    sign when negative: a margin missed); null stays null.
+
+    >>> pl.select(duration_text(pl.lit(1441513.0))).item()
+    '1001 d 1 h'
+    """
+    col = pl.col(minutes) if isinstance(minutes, str) else minutes
+    whole = col.abs().round(0).cast(pl.Int64)
+    days, hours, mins = whole // 1440, (whole % 1440) // 60, whole % 60
+    sign = pl.when(col <= -0.5).then(pl.lit("-")).otherwise(pl.lit(""))
+    text = (
+        pl.when(days > 0)
+        .then(pl.format("{} d {} h", days, hours))
+        .when(hours > 0)
+        .then(pl.format("{} h {} min", hours, mins))
+        .otherwise(pl.format("{} min", mins))
+    )
+    return pl.when(col.is_not_null()).then(sign + text)

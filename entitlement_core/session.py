@@ -8,9 +8,11 @@ use raises :class:`~entitlement_core.access.StoreError`.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -18,7 +20,7 @@ import polars as pl
 from .access import StoreError
 from .schema import TABLES
 
-__all__ = ["Session", "StoreReads", "data_version", "meta", "scalar", "set_meta"]
+__all__ = ["Session", "StoreReads", "audit_where", "data_version", "meta", "scalar", "set_meta"]
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] | None = None) -> object:
@@ -46,6 +48,28 @@ def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
 def data_version(con: duckdb.DuckDBPyConnection) -> int:
     value = meta(con, "data_version")
     return int(value) if value is not None else 0
+
+
+def audit_where(
+    *,
+    actors: Sequence[str] = (),
+    actions: Sequence[str] = (),
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> tuple[str, list[object]]:
+    """The audit log's filter as a ``WHERE`` clause and its bound values: who (any of ``actors``),
+    what (any of ``actions``), when (``since`` inclusive, ``until`` exclusive, UTC)."""
+    parts: list[str] = []
+    params: list[object] = []
+    for column, values in (("actor", actors), ("action", actions)):
+        if values:
+            parts.append(f"{column} IN ({', '.join('?' for _ in values)})")
+            params.extend(values)
+    for op, moment in ((">=", since), ("<", until)):
+        if moment is not None:
+            parts.append(f"occurred_at {op} ?")
+            params.append(moment)
+    return (" WHERE " + " AND ".join(parts) if parts else ""), params
 
 
 class Session:
@@ -125,8 +149,21 @@ class Session:
     def import_history(self) -> pl.DataFrame:
         return self.query("SELECT * FROM import_batches ORDER BY batch_id DESC")
 
-    def audit_entries(self, limit: int = 200) -> pl.DataFrame:
-        return self.query("SELECT * FROM audit_log ORDER BY audit_id DESC LIMIT ?", [limit])
+    def audit_entries(self, limit: int | None = 200, **where: Any) -> pl.DataFrame:
+        """The newest audit-log entries (all with ``limit=None``) matching :func:`audit_where`'s filters."""
+        sql, params = audit_where(**where)
+        tail = " LIMIT ?" if limit is not None else ""
+        return self.query(
+            f"SELECT * FROM audit_log{sql} ORDER BY audit_id DESC{tail}",
+            [*params, limit] if limit is not None else params,
+        )
+
+    def audit_choices(self) -> dict[str, list[str]]:
+        """The actors and actions the audit log holds (the filters' options)."""
+        return {
+            col: self.query(f"SELECT DISTINCT {col} FROM audit_log ORDER BY 1")[col].to_list()
+            for col in ("actor", "action")
+        }
 
     def schema_version(self) -> int:
         value = meta(self.con, "schema_version")
@@ -168,9 +205,13 @@ class StoreReads:
         with self.reading() as snap:
             return snap.import_history()
 
-    def audit_entries(self, limit: int = 200) -> pl.DataFrame:
+    def audit_entries(self, limit: int | None = 200, **where: Any) -> pl.DataFrame:
         with self.reading() as snap:
-            return snap.audit_entries(limit)
+            return snap.audit_entries(limit, **where)
+
+    def audit_choices(self) -> dict[str, list[str]]:
+        with self.reading() as snap:
+            return snap.audit_choices()
 
     def schema_version(self) -> int:
         with self.reading() as snap:

@@ -47,6 +47,20 @@ class Settings(BaseSettings):
     at_risk_fraction: float = Field(
         0.25, gt=0, le=1, description="A milestone is at risk in the last fraction of its target."
     )
+    start_with: Literal["ask", "demo", "empty"] = Field(
+        "ask",
+        description="What a new database starts with: `ask` (the app's first run offers the demo or "
+        "an empty start), `demo` (built without asking) or `empty`.",
+    )
+    currency: str = Field(
+        "USD",
+        pattern=r"^[A-Z]{3}$",
+        description="ISO 4217 code of every amount (plan prices, overage rates, grants); shown beside "
+        "each amount.",
+    )
+    display_timezone: str = Field(
+        "UTC", description="Time zone the app shows timestamps in (an IANA name, e.g. `Europe/Berlin`)."
+    )
     pause_share_threshold: float = Field(
         0.5,
         gt=0,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import polars as pl
 import streamlit as st
 
@@ -36,9 +38,10 @@ label = {
     i: f"{first[i]['account_name']} · {i} (matched {first[i]['matched_on']}: {first[i]['match']})"
     for i in ids
 }
-account_id = st.selectbox(
-    f"{len(ids)} matching account{'s' if len(ids) > 1 else ''}",
+account_id = common.linked_choice(
+    "account",
     ids,
+    label=f"{len(ids)} matching account{'s' if len(ids) > 1 else ''}",
     format_func=label.get,
     key="account_pick",
 )
@@ -86,10 +89,12 @@ if nb is not None:
         st.info(text, icon=":material/timer:")
 
 tabs = st.tabs(
-    ["Cases", "Next breaches", "Consumption", "All entitlements", "Grants", "Salesforce reconciliation"]
+    ["Cases", "Next breaches", "Consumption", "All entitlements", "Grants", "Salesforce reconciliation"],
+    key="tab",
+    bind="query-params",
 )
 with tabs[0]:
-    st.caption(f"{view.case_count:,} cases; newest first (up to 500).")
+    st.caption(f"{view.case_count:,} cases; newest first (up to 500 shown; the download holds them all).")
     if view.cases.is_empty():
         common.empty("No case recorded for this account yet.")
     else:
@@ -107,6 +112,8 @@ with tabs[0]:
             ],
             key="acc_cases",
             height=360,
+            all_rows=partial(views.account_cases, common.basis(), account_id),
+            total=view.case_count,
             config={"status": st.column_config.TextColumn("Status")},
         )
 with tabs[1]:

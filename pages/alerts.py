@@ -27,9 +27,13 @@ rules = left.multiselect(
     help="Rule ids as in the rules file (`alerts rules`); a link may name them: `?rule=exhausted`.",
 )
 show_cleared = mid.toggle(
-    "Show cleared", value=True, key="alerts_cleared", help="Conditions that no longer hold."
+    "Show cleared",
+    value=True,
+    key="alerts_cleared",
+    bind="query-params",
+    help="Conditions that no longer hold.",
 )
-show_acked = right.toggle("Show acknowledged", value=True, key="alerts_acked")
+show_acked = right.toggle("Show acknowledged", value=True, key="alerts_acked", bind="query-params")
 
 shown = common.guarded(
     lambda: alerts.feed(

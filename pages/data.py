@@ -1,89 +1,33 @@
-"""Data: import files (signed-in admins only; all or nothing, audited), import history, data health."""
+"""Data: import native files or Salesforce exports (signed-in admins only; all or nothing, audited),
+import history, data health."""
 
 from __future__ import annotations
 
 import polars as pl
 import streamlit as st
 
-from entitlement_core import admin
-from entitlement_core.problems import ProblemsError, problems_frame
 from entitlement_core.schema import TABLES
-from entitlement_core.store import StoreError
-from ui import common, signin
-from ui.markdown import md
+from ui import common, imports, signin
+from ui.demo_removal import demo_removal
 
 c = common.header("Data", "Bring in new data and check the health of what is stored.")
 db = common.store()
 
 
-def _import(actor: str) -> None:
-    """The upload form and its outcome: applied whole, audited as ``actor``'s, or nothing changes."""
-    with st.form("upload", clear_on_submit=True, border=False):
-        files = st.file_uploader("Files", type=["csv", "parquet"], accept_multiple_files=True, key="uploads")
-        submitted = st.form_submit_button("Validate and import", type="primary", icon=":material/upload:")
-    if submitted and not files:
-        st.warning("Choose one or more files first.")
-    elif submitted:
-        bar = st.progress(0.0, text="Reading files")
-
-        def progress(done: int, total: int, message: str) -> None:
-            bar.progress(min(done / total, 1.0) if total else 0.0, text=message)
-
-        try:
-            uploads = [(f.name, f.getvalue()) for f in files]
-            result = admin.import_uploaded(db, uploads, actor=actor, progress=progress)
-        except StoreError as exc:
-            bar.empty()
-            st.error(f"Nothing was imported: {md(exc)}", icon=":material/error:")
-        except ProblemsError as exc:
-            bar.empty()
-            st.error(
-                f"Nothing was imported: {len(exc.problems):,} problem(s) found. Fix them and upload again.",
-                icon=":material/error:",
-            )
-            st.dataframe(
-                problems_frame(exc.problems).select("file", "line", "column", "record_id", "message"),
-                hide_index=True,
-                column_config={
-                    "file": "File",
-                    "line": st.column_config.NumberColumn("Line", format="%d"),
-                    "column": "Column",
-                    "record_id": "Record",
-                    "message": "Reason",
-                },
-            )
-        else:
-            # Run the page again on the new data (health, counts, the sidebar's options), with the outcome.
-            st.session_state["import_outcome"] = result
-            common.invalidate()
-            st.rerun()
-    result = st.session_state.pop("import_outcome", None)
-    if result is not None:
-        st.success(result.summary().capitalize(), icon=":material/check_circle:")
-        st.dataframe(
-            pl.DataFrame([vars(f) for f in result.files]),
-            hide_index=True,
-            column_config={
-                "file": "File",
-                "table": "Table",
-                "rows_read": "Read",
-                "rows_added": "Added",
-                "rows_updated": "Updated",
-            },
-        )
-
-
-tabs = st.tabs(["Import", "Data health", "Import history", "Tables"])
+tabs = st.tabs(["Import", "Data health", "Import history", "Tables"], key="tab", bind="query-params")
 with tabs[0]:
     st.caption(
-        "Native files, one per table, named after it (e.g. `accounts.csv`, `cases.parquet`). "
-        "An import is all or nothing: a file with a bad row changes nothing. Re-importing a file "
-        "updates rows by key, never duplicates them. Every import is recorded with who ran it."
+        "Native files, one per table, named after it (e.g. `accounts.csv`, `cases.parquet`), or a "
+        "Salesforce export: its object files (`Account.csv`, `Case.csv` ...) or the `.zip` Setup > Data "
+        "Export delivers. An import is all or nothing: a file with a bad row changes nothing. Re-importing "
+        "a file updates rows by key, never duplicates them. Every import is recorded with who ran it."
     )
     # Importing changes data: only a signed-in admin may (the same sign-in as the Admin page).
     actor = signin.admin_actor("import data")
     if actor is not None:
-        _import(actor)
+        imports.import_form(db, actor, on_success=common.invalidate)
+        st.caption(imports.command_line_hint())
+        demo_removal(db, actor, on_success=common.invalidate)
     with st.expander("File format (native v1)"):
         spec = pl.DataFrame(
             {
@@ -116,10 +60,10 @@ with tabs[1]:
         result = (
             pl.when(pl.col("is_ok")).then(pl.lit("✓ OK")).otherwise(pl.col("severity").str.to_titlecase())
         )
+        checks = summary.with_columns(result.alias("result"))
+        checks = checks.select("result", "records", "check", "table", "kind")
         st.dataframe(
-            summary.with_columns(result.alias("result")).select(
-                "result", "records", "check", "table", "kind"
-            ),
+            checks,
             hide_index=True,
             column_config={
                 "result": st.column_config.TextColumn("Result", width="small"),
@@ -129,6 +73,7 @@ with tabs[1]:
                 "kind": "Kind",
             },
         )
+        common.download(checks, key="data_health", file_name=f"data-health-{c.as_of_date}")
         if not found.is_empty():
             st.markdown("**Configuration problems to fix**")
             st.dataframe(found, hide_index=True)
@@ -141,18 +86,10 @@ with tabs[2]:
     if history.is_empty():
         common.empty("No import yet. The demo database is built directly, not imported.")
     else:
+        shown = ["finished_at", "actor", "file_name", "table_name", "format", "rows_read", "rows_added",
+                 "rows_updated", "sha256"]  # fmt: skip
         st.dataframe(
-            history.select(
-                "finished_at",
-                "actor",
-                "file_name",
-                "table_name",
-                "format",
-                "rows_read",
-                "rows_added",
-                "rows_updated",
-                "sha256",
-            ),
+            history.select(shown),
             hide_index=True,
             column_config={
                 "finished_at": st.column_config.DatetimeColumn("Finished (UTC)", format="YYYY-MM-DD HH:mm"),
@@ -166,12 +103,15 @@ with tabs[2]:
                 "sha256": st.column_config.TextColumn("SHA-256", width="small"),
             },
         )
+        common.download(history, shown, key="import_history")
 
 with tabs[3]:
     counts = common.guarded(db.table_counts)
+    sizes = pl.DataFrame({"table": list(counts), "rows": list(counts.values())})
     st.dataframe(
-        pl.DataFrame({"table": list(counts), "rows": list(counts.values())}),
+        sizes,
         hide_index=True,
         column_config={"table": "Table", "rows": st.column_config.NumberColumn("Rows", format="localized")},
     )
+    common.download(sizes, key="table_counts")
     st.caption(f"Database `{c.path}` · data version {c.version}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from entitlement_core import charts, export, views
+from entitlement_core import charts, views
 from ui import common
 from ui.markdown import md
 
@@ -45,23 +45,18 @@ common.show(
      "expected_at_end", "projected_p10", "projected_p90", "recommended_plan", "is_renewed"],
     key="renewals_table",
     height=420,
+    export_columns=rows.columns,
+    file_name=f"renewals-{c.as_of_date}-{within}d",
 )  # fmt: skip
-st.download_button(
-    "Download CSV",
-    export.to_bytes(rows, "csv"),
-    file_name=f"renewals-{c.as_of_date}-{within}d.csv",
-    mime="text/csv",
-    icon=":material/download:",
-    key="renewals_csv",
-    type="primary",
-)
 
 st.subheader("Usage across terms")
 ids = rows["entitlement_id"].to_list()
 labels = dict(
     zip(ids, (rows["account_name"].fill_null("") + " · " + rows["entitlement_id"]).to_list(), strict=True)
 )
-pick = st.selectbox("Entitlement", ids, format_func=labels.get, key="renewal_pick")
+pick = common.linked_choice(
+    "entitlement", ids, label="Entitlement", format_func=labels.get, key="renewal_pick"
+)
 if pick:
     chain = views.renewal_chain(common.basis(), pick)
     left, right = st.columns([3, 2])

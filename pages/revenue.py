@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from entitlement_core import charts, export, views
+from entitlement_core import charts, views
 from ui import common
 
 ACCOUNT_COLUMNS = ["account_name", "account_id", "owner", "tier", "region", "months", "first_month",
@@ -51,7 +51,10 @@ cols[3].metric(
 
 st.subheader("Overage revenue")
 groups = {"Account owner": "owner", "Account": "account_name", "Tier": "tier"}
-by = st.segmented_control("Stack by", list(groups), default="Account owner", key="rev_by") or "Account owner"
+by = (
+    st.segmented_control("Stack by", list(groups), default="Account owner", key="rev_by", bind="query-params")
+    or "Account owner"
+)
 common.plotly(charts.overage_revenue_chart(revenue, by=groups[by], label=by), key="rev_chart")
 if view.unpriced:
     st.caption(
@@ -61,7 +64,9 @@ if view.unpriced:
 if revenue.is_empty():
     common.empty("No overage among the selected accounts: every unit consumed is covered by a grant.")
 else:
-    per_account, per_owner, per_month = st.tabs(["Per account", "Per owner", "Per account and month"])
+    per_account, per_owner, per_month = st.tabs(
+        ["Per account", "Per owner", "Per account and month"], key="rev_tab", bind="query-params"
+    )
     with per_account:
         common.show(
             view.per_account,
@@ -78,14 +83,8 @@ else:
             MONTH_COLUMNS,
             key="rev_months",
             height=360,
-        )
-        st.download_button(
-            "Download CSV",
-            export.to_bytes(rows, "csv"),
-            file_name=f"overage-revenue-{c.as_of_date}.csv",
-            mime="text/csv",
-            icon=":material/download:",
-            key="rev_csv",
+            export_columns=rows.columns,
+            file_name=f"overage-revenue-{c.as_of_date}",
         )
 
 st.subheader("Monetary commitments")
@@ -123,10 +122,12 @@ kinds = a.pills(
     selection_mode="multi",
     default=["pack", "rollover", "commitment"],
     key="rev_kinds",
+    bind="query-params",
     help="An anchor grant is the entitlement's own cap; packs and rollovers top it up.",
 )
 states = b.pills(
-    "State", ["active", "future", "expired"], selection_mode="multi", default=["active"], key="rev_states"
+    "State", ["active", "future", "expired"], selection_mode="multi", default=["active"], key="rev_states",
+    bind="query-params",
 )
 shown = grants.filter(pl.col("kind").is_in(kinds or []) & pl.col("state").is_in(states or []))
 st.caption(f"{shown.height:,} of {grants.height:,} grants; largest balance first (up to 1,000).")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from entitlement_core import charts, views
@@ -13,7 +15,8 @@ common.require_data()
 
 dims = ["milestone", "priority", "origin", "tier"]
 group_by = st.segmented_control(
-    "Compliance by", dims, selection_mode="multi", default=dims, key="sla_by", format_func=str.capitalize
+    "Compliance by", dims, selection_mode="multi", default=dims, key="sla_by", format_func=str.capitalize,
+    bind="query-params"
 )
 view: views.SlaView = common.view("sla", by=tuple(group_by or ["milestone"]))
 t = view.totals
@@ -88,7 +91,9 @@ common.aggregates_note(
 )
 tabs = st.tabs(
     [f"Next breaches ({view.breach_count:,})", f"At risk ({view.at_risk_count:,})",
-     f"Violations ({view.violation_count:,})", "Margins"]
+     f"Violations ({view.violation_count:,})", "Margins"],
+    key="sla_tab",
+    bind="query-params",
 )  # fmt: skip
 with tabs[0]:
     if view.breaches.is_empty():
@@ -103,6 +108,8 @@ with tabs[0]:
             ["case_id", "milestone", "status", "breach", "target_at", "minutes_left", "minutes_to_target",
              "running_milestones", "priority", "account_id", "owner", "tier"],
             key="sla_breach",
+            all_rows=partial(views.sla_worklist, common.basis(), filters=c.filters, which="breaches"),
+            total=view.breach_count,
             config={"status": common.milestone_status_config()},
         )  # fmt: skip
 with tabs[1]:
@@ -118,6 +125,8 @@ with tabs[1]:
             ["case_id", "milestone", "next_breach", "priority", "origin", "account_id", "owner", "tier",
              "target_at", "minutes_left", "minutes_to_target"],
             key="sla_risk",
+            all_rows=partial(views.sla_worklist, common.basis(), filters=c.filters, which="at_risk"),
+            total=view.at_risk_count,
         )  # fmt: skip
 with tabs[2]:
     if view.violations.is_empty():
@@ -125,13 +134,16 @@ with tabs[2]:
     else:
         shown = min(view.violation_count, view.violations.height)
         st.caption(
-            f"Worst first (late by the most business minutes); showing {shown:,} of {view.violation_count:,}."
+            f"Worst first (late by the most business minutes); showing {shown:,} of {view.violation_count:,} "
+            "(the download holds them all)."
         )
         common.show(
             view.violations,
             ["case_id", "milestone", "priority", "origin", "account_id", "owner", "tier", "started_at",
              "target_at", "completed_at", "overrun_minutes", "is_open"],
             key="sla_viol",
+            all_rows=partial(views.sla_worklist, common.basis(), filters=c.filters),
+            total=view.violation_count,
             config={"is_open": st.column_config.CheckboxColumn("Still open")},
         )  # fmt: skip
 with tabs[3]:

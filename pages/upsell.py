@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from entitlement_core import charts, export, views
+from entitlement_core import charts, views
 from ui import common
+from ui.markdown import md
 
-c = common.header("Upsell", "Accounts that have used up their allotment or will before the term ends.")
+# The owner chosen below (or in the link): the header says whose candidates these are.
+chosen_owner = st.session_state.get("upsell_owner", st.query_params.get("upsell_owner"))
+c = common.header(
+    "Upsell",
+    "Accounts that have used up their allotment or will before the term ends.",
+    scope=f"account owner: {md(chosen_owner)}" if chosen_owner else None,
+)
 common.require_data()
 
 owners = common.view("upsell").owners
@@ -16,6 +23,7 @@ mine = st.columns([1, 2])[0].selectbox(
     [None, *owners],
     format_func=lambda o: o or "All account owners",
     key="upsell_owner",
+    bind="query-params",
     help="Show the candidates of one account owner.",
 )
 view: views.UpsellView = common.view("upsell", owner=mine)
@@ -67,12 +75,8 @@ with right:
         "Ranked by expected shortfall at the end of the term (probability times size, in the row's unit); "
         "the interval holds 80% of the forecast's outcomes for consumption at the end."
     )
-    common.show(candidates, list(views.UPSELL_SHOWN), key="upsell_table", height=460)
-    st.download_button(
-        "Download CSV",
-        export.to_bytes(candidates.select(views.UPSELL_EXPORT_COLUMNS), "csv"),
-        file_name=f"upsell-{c.as_of_date}{'-' + mine.replace(' ', '_') if mine else ''}.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        key="upsell_csv",
-    )
+    common.show(
+        candidates, list(views.UPSELL_SHOWN), key="upsell_table", height=460,
+        export_columns=list(views.UPSELL_EXPORT_COLUMNS),
+        file_name=f"upsell-{c.as_of_date}{'-' + mine.replace(' ', '_') if mine else ''}",
+    )  # fmt: skip

@@ -19,11 +19,16 @@ chosen = left.pills(
     present,
     selection_mode="multi",
     key="util_status",
+    bind="query-params",
     format_func=charts.status_label,
     default=views.default_statuses(present),
 )
 query = right.text_input(
-    "Search", key="util_q", placeholder="Entitlement, account or owner", icon=":material/search:"
+    "Search",
+    key="util_q",
+    bind="query-params",
+    placeholder="Entitlement, account or owner",
+    icon=":material/search:",
 )
 view: views.UtilizationView = common.view("utilization", statuses=tuple(chosen or ()), query=query or "")
 
@@ -46,7 +51,9 @@ with burn_col:
         ids = capped["entitlement_id"].to_list()
         names = (capped["account_name"].fill_null("") + " · " + capped["entitlement_id"]).to_list()
         labels = dict(zip(ids, names, strict=True))
-        pick = st.selectbox("Burn-down of", ids, format_func=labels.get, key="util_pick")
+        pick = common.linked_choice(
+            "entitlement", ids, label="Burn-down of", format_func=labels.get, key="util_pick"
+        )
         row = capped.row(ids.index(pick), named=True)
         days = views.entitlement_burndown(common.basis(), pick)
         title = f"Burn-down · {row['entitlement_id']} ({row['plan'] or 'no plan'})"
@@ -87,7 +94,7 @@ specs = {
          "overage_count", "overage_rate", "overage_amount", "overflow"],
     ),
 }  # fmt: skip
-tabs = st.tabs([title for title, *_ in specs.values()])
+tabs = st.tabs([title for title, *_ in specs.values()], key="exceptions", bind="query-params")
 for tab, (name, (_, about, none, columns)) in zip(tabs, specs.items(), strict=True):
     with tab:
         frame = view.exceptions[name]
@@ -100,4 +107,6 @@ for tab, (name, (_, about, none, columns)) in zip(tabs, specs.items(), strict=Tr
                 if name == "unmatched-cases"
                 else None
             )
-            common.show(frame.head(2000), columns, key=f"exc_{name}", height=320, config=config)
+            common.show(
+                frame.head(2000), columns, key=f"exc_{name}", height=320, config=config, all_rows=frame
+            )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import polars as pl
@@ -312,15 +313,43 @@ def edit(db: Store, actor: str, labels: dict[str, str]) -> None:
     outcome("ed")
 
 
+#: Rows of the audit log on screen; the download holds every entry the filters match.
+AUDIT_ROWS = 500
+
+
 def audit_log(db: Store) -> None:
-    log = common.guarded(lambda: db.audit_entries(200))
-    if log.is_empty():
+    """The audit log, filtered by who, what and when; newest first; a download of every match."""
+    choices = common.guarded(db.audit_choices)
+    if not choices["action"]:
         common.empty("No change has been made through the admin page yet.")
         return
-    st.dataframe(
-        log.select("occurred_at", "actor", "action", "table_name", "record_id", "before", "after"),
-        hide_index=True,
-        column_config={
+    who, what, when = st.columns([2, 2, 2])
+    actors = who.multiselect("Who", choices["actor"], key="audit_who", placeholder="Anyone")
+    actions = what.multiselect("What", choices["action"], key="audit_what", placeholder="Any change")
+    days = when.date_input("When (UTC days)", value=(), key="audit_when", format="YYYY-MM-DD")
+    where: dict[str, Any] = {"actors": tuple(actors), "actions": tuple(actions)}
+    if isinstance(days, tuple | list) and days:
+        first, last = days[0], days[-1]
+        where["since"] = dt.datetime.combine(first, dt.time(0), tzinfo=dt.UTC)
+        where["until"] = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tzinfo=dt.UTC)
+    log = common.guarded(lambda: db.audit_entries(AUDIT_ROWS + 1, **where))
+    if log.is_empty():
+        common.empty("No audit entry matches these filters.")
+        return
+    more = log.height > AUDIT_ROWS
+    st.caption(
+        f"Newest first; the first {AUDIT_ROWS:,} matching entries (the download holds them all)."
+        if more
+        else f"{log.height:,} matching entr{'y' if log.height == 1 else 'ies'}, newest first."
+    )
+    columns = ["occurred_at", "actor", "action", "table_name", "record_id", "before", "after"]
+    common.show(
+        log.head(AUDIT_ROWS),
+        columns,
+        key="audit_log",
+        all_rows=partial(db.audit_entries, None, **where) if more else None,
+        total=None,
+        config={
             "occurred_at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
             "actor": "Who",
             "action": "What",

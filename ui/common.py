@@ -49,6 +49,7 @@ from entitlement_core.store import Store, StoreError
 from ui.markdown import md
 
 # Table helpers, re-exported for the pages (``common.show``).
+from ui.tables import download as download
 from ui.tables import grant_state_config as grant_state_config
 from ui.tables import milestone_status_config as milestone_status_config
 from ui.tables import show as show
@@ -64,14 +65,15 @@ _BUILD_LOCK = threading.Lock()
 
 @dataclass
 class Database:
-    """The store (a handle on the file) and whether the app builds the demo there.
+    """The store (a handle on the file) and what the app does first there.
 
-    It does when it created the file, or when a demo build there never
-    finished (the server stopped midway).
+    ``start`` is ``"build"`` (build the demo: the app created the file and the
+    ``start_with`` setting says ``demo``, or a demo build there never finished),
+    ``"ask"`` (the first-run choice: load the demo or start empty) or ``None``.
     """
 
     store: Store
-    needs_demo: bool
+    start: str | None
     demo_built: bool = False
 
 
@@ -109,9 +111,19 @@ def settings() -> Settings:
 
 @st.cache_resource(show_spinner=False)
 def _database(path: str) -> Database:
+    from entitlement_core.admin.demo_data import choose_start, demo_status
+
     is_new = path != ":memory:" and not Path(path).exists()
     store = Store(path, wait=settings().db_wait_seconds)
-    return Database(store, is_new or store.demo_build_unfinished())
+    if store.demo_build_unfinished():
+        return Database(store, "build")
+    if not is_new:
+        return Database(store, "ask" if demo_status(store).awaits_choice else None)
+    start_with = settings().start_with
+    if start_with != "demo":
+        # Recorded at once: a server restarted before anyone chose asks again.
+        choose_start(store, start_with)
+    return Database(store, None if start_with == "empty" else start_with if start_with == "ask" else "build")
 
 
 def db_path() -> str:
@@ -139,8 +151,38 @@ def guarded(read: Callable[[], T]) -> T:
         stop_on_store_error(exc)
 
 
+def _first_run_choice(db: Database) -> None:
+    """A new database: load the demo, or start empty (the ``start_with`` setting is ``ask``).
+
+    Stops the page until one is chosen; the choice's run carries on (no rerun needed).
+    """
+    from entitlement_core.admin.demo_data import choose_start
+
+    holder = st.empty()
+    with holder.container():
+        st.title("Welcome to Entitlement Analytics")
+        st.markdown(
+            "This database is new and empty. Explore the product with a realistic demo "
+            f"({settings().demo_cases:,} cases; an administrator can remove it later on the **Data** "
+            "page), or start empty and import your own data."
+        )
+        demo, empty_ = st.columns(2)
+        load = demo.button("Load the demo", type="primary", icon=":material/play_circle:", key="start_demo")
+        start_empty = empty_.button("Start empty", icon=":material/inbox:", key="start_empty")
+        st.caption("Set `ENTITLEMENTS_START_WITH` to `demo` or `empty` to decide without asking.")
+    if load:
+        db.start = "build"
+    elif start_empty:
+        guarded(lambda: choose_start(db.store, "empty"))
+        db.start = None
+        invalidate()
+    else:
+        st.stop()
+    holder.empty()
+
+
 def ensure_database() -> None:
-    """Open the database; build the demo (with a progress bar) when the app created the file.
+    """Open the database; on a new one, ask (or build the demo, or start empty: ``start_with``).
 
     The demo is built beside the database and takes its place only when
     finished, so a server stopped midway leaves nothing half built.
@@ -149,8 +191,12 @@ def ensure_database() -> None:
         db = _database(db_path())
     except StoreError as exc:
         stop_on_store_error(exc)
-    if not db.needs_demo or db.demo_built:
+    if db.start is None or db.demo_built:
         return
+    if db.start == "ask":
+        _first_run_choice(db)
+        if db.start is None:
+            return
     with _BUILD_LOCK:
         if db.demo_built:
             return
@@ -389,17 +435,39 @@ def route_through_app() -> None:
         st.rerun()
 
 
-def header(title: str, subtitle: str) -> Context:
-    """Page title, one-line purpose and the as-of / filter summary."""
+def _scope(summary: str, scope: str | None) -> str:
+    if scope is None:
+        return summary
+    return scope if summary == "All accounts" else f"{summary}; {scope}"
+
+
+def header(title: str, subtitle: str, *, scope: str | None = None) -> Context:
+    """Page title, one-line purpose and the as-of / filter summary (with ``scope``: a page's own
+    narrowing, e.g. one account owner, already escaped Markdown)."""
     route_through_app()
+    st.set_page_config(page_title=f"{title} · Entitlement Analytics")  # the browser tab names the page
+    ensure_database()  # (the router did; a page run on its own, as AppTest's reruns are, does here)
     c = ctx()
     st.title(title)
     chips = [
         f":material/event: As of **{c.as_of_label}**",
-        f":material/filter_alt: {c.filters.summary_with(md)}",
+        f":material/filter_alt: {_scope(c.filters.summary_with(md), scope)}",
     ]
     st.caption(subtitle + "  \n" + " · ".join(chips))
     return c
+
+
+def linked_choice(param: str, options: list[Any], **selectbox: Any) -> Any:
+    """A selectbox whose choice lives in the URL as ``?param=<option>`` (the option itself, e.g. an
+    id, not its label), so a link reopens the same choice; an option the data lacks is ignored."""
+    named = st.query_params.get(param)
+    index = options.index(named) if named in options else 0
+    choice = st.selectbox(options=options, index=index, **selectbox)
+    if choice is not None and choice != options[0]:
+        st.query_params[param] = str(choice)
+    elif param in st.query_params:
+        del st.query_params[param]
+    return choice
 
 
 def has_data() -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
-from .style import COMPLIANCE_SCALE, MILESTONE_COLORS, empty_figure, layout, ordered, status_label
+from .style import COMPLIANCE_SCALE, MILESTONE_COLORS, count_axis, empty_figure, layout, ordered, status_label
 
 __all__ = [
     "compliance_heatmap",
@@ -128,7 +128,9 @@ def margin_chart(
         )
     fig.add_vline(x=0, line_width=1, line_color="#475467")
     fig.update_layout(barmode="stack", bargap=0.05)
-    return layout(fig, title=title, x="Margin: target minus elapsed (business hours)", y="Milestones")
+    layout(fig, title=title, x="Margin: target minus elapsed (business hours)", y="Milestones")
+    tallest = bins.group_by("margin_hours").agg(pl.col("instances").sum())["instances"].max()
+    return count_axis(fig, tallest)  # type: ignore[arg-type]
 
 
 # -- pause audit -------------------------------------------------------------------

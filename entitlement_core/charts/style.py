@@ -13,6 +13,7 @@ __all__ = [
     "STATUS_LABELS",
     "STATUS_ORDER",
     "UTIL_SCALE",
+    "count_axis",
     "empty_figure",
     "layout",
     "ordered",
@@ -65,8 +66,9 @@ MILESTONE_LABELS: dict[str, str] = {
 PRIORITY_ORDER = ("Critical", "Urgent", "High", "Medium", "Normal", "Low")
 
 FONT = "Inter, Source Sans Pro, Segoe UI, Helvetica, Arial, sans-serif"
-GRID = "#EAECF0"
-TEXT = "#344054"
+#: Grid lines that read on the light and the dark theme alike (the app follows the browser's
+#: colour scheme; text takes the theme's own colour).
+GRID = "rgba(128, 138, 153, 0.25)"
 #: Utilization colour scale: green (room left) -> amber (near limit) -> red (over).
 UTIL_SCALE = [
     [0.0, "#E7F5EE"],
@@ -95,8 +97,8 @@ def status_label(status: str | None) -> str:
 def layout(fig: go.Figure, *, title: str, x: str, y: str, height: int = 360) -> go.Figure:
     """The house style: white background, light grid, title top left, legend on top."""
     fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16, "color": "#101828"}},
-        font={"family": FONT, "size": 12, "color": TEXT},
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
+        font={"family": FONT, "size": 12},
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
         height=height,
@@ -107,6 +109,15 @@ def layout(fig: go.Figure, *, title: str, x: str, y: str, height: int = 360) -> 
     )
     fig.update_xaxes(title_text=x, showgrid=False, linecolor=GRID, automargin=True)
     fig.update_yaxes(title_text=y, gridcolor=GRID, zeroline=False, automargin=True)
+    return fig
+
+
+def count_axis(fig: go.Figure, top: float | None, *, axis: str = "y") -> go.Figure:
+    """A count axis ticks at whole numbers only (never at 0.5), from zero; ``top`` is the tallest bar."""
+    update = fig.update_yaxes if axis == "y" else fig.update_xaxes
+    update(tickformat=",d", rangemode="tozero")
+    if top is not None and top <= 8:
+        update(dtick=1)
     return fig
 
 

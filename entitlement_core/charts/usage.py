@@ -7,7 +7,7 @@ import datetime as dt
 import plotly.graph_objects as go
 import polars as pl
 
-from .style import STATUS_COLORS, STATUS_ORDER, UTIL_SCALE, empty_figure, layout, status_label
+from .style import STATUS_COLORS, STATUS_ORDER, UTIL_SCALE, count_axis, empty_figure, layout, status_label
 
 __all__ = [
     "UTIL_BUCKETS",
@@ -88,6 +88,8 @@ def utilization_histogram(
     fig.update_layout(barmode="stack")
     fig.update_xaxes(categoryorder="array", categoryarray=labels)
     layout(fig, title=title, x="Share of allotment used", y="Entitlements")
+    tallest = counts.group_by("bucket").agg(pl.col("entitlements").sum())["entitlements"].max()
+    count_axis(fig, tallest)  # type: ignore[arg-type]
     return empty_figure(fig, "No active capped entitlements") if counts.is_empty() else fig
 
 
@@ -257,7 +259,11 @@ def consumption_chart(
             hovertemplate="Week of %{x|%Y-%m-%d}<br>%{y:,.1f} " + unit + "<extra>%{fullData.name}</extra>",
         )
     fig.update_layout(barmode="stack", showlegend=color_by is not None)
-    return layout(fig, title=title, x="Week", y=unit.capitalize())
+    layout(fig, title=title, x="Week", y=unit.capitalize())
+    if unit == "cases":  # whole cases: the axis never ticks at half a case
+        tallest = weekly.group_by("week_start").agg(pl.col("consumed").sum())["consumed"].max()
+        count_axis(fig, tallest)  # type: ignore[arg-type]
+    return fig
 
 
 # -- upsell and renewals ---------------------------------------------------------

@@ -9,12 +9,12 @@ A bad row anywhere means nothing changes and every problem is reported
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
 
 import polars as pl
 
@@ -22,6 +22,7 @@ from ..problems import Problem, ProblemsError
 from ..schema import TABLES
 from ..store import Store
 from .apply import FileStats, Progress, apply_tables
+from .bundle import Format, detect_names, expand_uploads, native_name_problems, stage_files, unpack_zip
 from .files import ENCODINGS, Encoding
 from .native import read_native, read_native_file
 from .raw import LINE, RawTable
@@ -32,16 +33,16 @@ __all__ = [
     "LINE",
     "Encoding",
     "FileStats",
+    "Format",
     "ImportResult",
     "RawTable",
     "detect_format",
+    "detect_names",
     "import_path",
     "import_tables",
     "import_uploads",
     "validate_only",
 ]
-
-Format = Literal["native", "salesforce"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ class ImportResult:
     seconds: float
     #: What was imported but deserves a look (references to tables never imported ...).
     warnings: tuple[Problem, ...] = ()
+    #: Files given but not read: a Salesforce export's objects no native table takes.
+    skipped: tuple[str, ...] = ()
 
     @property
     def rows_added(self) -> int:
@@ -164,25 +167,33 @@ def import_path(
     paths = [path] if isinstance(path, Path) else list(path)
     if not paths:
         raise ProblemsError([Problem(message="no files or folders to import")])
+    if len(paths) == 1 and paths[0].is_file() and paths[0].suffix.lower() == ".zip":
+        # An archive (Setup > Data Export's .zip): its files, unpacked into a private folder.
+        files = unpack_zip(paths[0].name, paths[0].read_bytes(), max_bytes=max_bytes)
+        with tempfile.TemporaryDirectory(prefix="entitlements-import-") as folder:
+            stage_files(files, Path(folder))
+            return import_path(
+                store, Path(folder), format=format, mapping=mapping, encoding=encoding,
+                max_file_bytes=max_bytes, progress=progress,
+            )  # fmt: skip
     if format is None:
         format = detect_format(paths[0]) if len(paths) == 1 else "native"
     if progress:
         progress(0, 1, "reading files")
     if format == "salesforce":
-        from .salesforce import load_mapping, read_salesforce
+        from .salesforce import load_mapping, read_salesforce, salesforce_files
 
         if len(paths) != 1 or not paths[0].is_dir():
             raise ProblemsError([Problem(message="a Salesforce import takes one folder of object exports")])
-        raws = read_salesforce(
-            paths[0],
-            mapping=load_mapping(mapping) if mapping else None,
-            encoding=encoding,
-            max_bytes=max_bytes,
-        )
-    else:
-        if mapping is not None:
-            raise ProblemsError([Problem(message="--mapping applies to Salesforce imports only")])
-        raws = read_native(paths, encoding=encoding, max_bytes=max_bytes)
+        rules = load_mapping(mapping) if mapping else None
+        raws = read_salesforce(paths[0], mapping=rules, encoding=encoding, max_bytes=max_bytes)
+        read = {p.name.lower() for p in salesforce_files(paths[0], rules).values()}
+        skipped = tuple(sorted(p.name for p in paths[0].iterdir() if p.name.lower() not in read))
+        result = import_tables(store, raws, format=format, progress=progress)
+        return replace(result, skipped=skipped)
+    if mapping is not None:
+        raise ProblemsError([Problem(message="--mapping applies to Salesforce imports only")])
+    raws = read_native(paths, encoding=encoding, max_bytes=max_bytes)
     return import_tables(store, raws, format=format, progress=progress)
 
 
@@ -190,15 +201,52 @@ def import_uploads(
     store: Store,
     files: Sequence[tuple[str, bytes]],
     *,
+    format: Format | None = None,
+    mapping: tuple[str, bytes] | None = None,
     encoding: Encoding | None = None,
     max_file_bytes: int | None = None,
     progress: Progress | None = None,
 ) -> ImportResult:
-    """Import uploaded native files given as (file name, content) pairs."""
-    problems: list[Problem] = []
-    raws: list[RawTable] = []
+    """Import uploaded files given as (file name, content) pairs: native files, or a Salesforce
+    export's object files; ``.zip`` archives are unpacked first.
+
+    ``format`` is detected from the file names when not given (:func:`.bundle.detect_names`);
+    ``mapping`` is a Salesforce mapping file as (name, content). A Salesforce export is read by
+    the same reader as :func:`import_path` (the command line's), from a private folder.
+
+    Raises
+    ------
+    ProblemsError
+        When any file or row is bad; the store is unchanged.
+    """
     max_bytes = _max_bytes(max_file_bytes)
-    for name, data in files:
+    if progress:
+        progress(0, 1, "unpacking files")
+    named = expand_uploads(files, max_bytes=max_bytes)
+    if not named:
+        raise ProblemsError([Problem(message="no files to import")])
+    if format is None:
+        format = detect_names([n for n, _ in named])
+    if format == "salesforce":
+        with tempfile.TemporaryDirectory(prefix="entitlements-upload-") as tmp:
+            folder, rules = Path(tmp) / "export", None
+            folder.mkdir()
+            stage_files(named, folder)
+            if mapping is not None:
+                stage_files([mapping], Path(tmp))
+                rules = Path(tmp) / Path(mapping[0]).name
+            return import_path(
+                store, folder, format="salesforce", mapping=rules, encoding=encoding,
+                max_file_bytes=max_bytes, progress=progress,
+            )  # fmt: skip
+    if mapping is not None:
+        why = "a mapping file applies to Salesforce exports only"
+        raise ProblemsError([Problem(file=mapping[0], message=why)])
+    problems = native_name_problems(n for n, _ in named)
+    if problems:
+        raise ProblemsError(problems)
+    raws: list[RawTable] = []
+    for name, data in named:
         try:
             raws.append(read_native_file(name, data, encoding=encoding, max_bytes=max_bytes))
         except ProblemsError as exc:

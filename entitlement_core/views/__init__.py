@@ -18,7 +18,7 @@ browser.
 - :mod:`.accuracy`: the forecast's backtest for admins (Admin page).
 """
 
-from .account import AccountView, account_view, eligible, search_accounts
+from .account import AccountView, account_cases, account_view, eligible, search_accounts
 from .accuracy import ACCURACY_MEASURES, ForecastAccuracy, forecast_accuracy
 from .common import filtered, month_start, with_filter_dims
 from .growth import (
@@ -49,7 +49,7 @@ from .overview import (
 )
 from .pauses import PauseAuditView, pause_audit_view
 from .revenue import RevenueView, commitment_balances, overage_totals, revenue_view
-from .sla import TARGET_COLUMNS, SlaView, sla_view
+from .sla import TARGET_COLUMNS, SlaView, sla_view, sla_worklist
 from .utilization import (
     EXCEPTIONS,
     UtilizationView,
@@ -80,6 +80,7 @@ __all__ = [
     "SlaView",
     "UpsellView",
     "UtilizationView",
+    "account_cases",
     "account_view",
     "commitment_balances",
     "data_health",
@@ -104,6 +105,7 @@ __all__ = [
     "search",
     "search_accounts",
     "sla_view",
+    "sla_worklist",
     "upsell_view",
     "utilization_view",
     "weekly_compliance",

@@ -23,7 +23,7 @@ from ..staging import Tables
 if TYPE_CHECKING:
     from ..basis import Basis
 
-__all__ = ["AccountView", "account_view", "eligible", "search_accounts"]
+__all__ = ["AccountView", "account_cases", "account_view", "eligible", "search_accounts"]
 
 #: Statuses of an entitlement outside its term: it gives no right to support.
 _OUT_OF_TERM = ("not_started", "expired")
@@ -128,10 +128,8 @@ def account_view(basis: Basis, account_id: str, *, case_rows: int = 500) -> Acco
         .join(processes, on="process_id", how="left")
         .collect()
     )
-    cases = tables.cases.filter(pl.col("account_id") == account_id)
-    newest, count = pl.collect_all(
-        [cases.sort("created_at", descending=True).head(case_rows), cases.select(pl.len())]
-    )
+    cases = _cases(basis, account_id)
+    newest, count = pl.collect_all([cases.head(case_rows), cases.select(pl.len())])
     weekly = basis.mart("weekly-consumption").filter(pl.col("entitlement_id").is_in(ids))
     return AccountView(
         info=info,
@@ -145,3 +143,13 @@ def account_view(basis: Basis, account_id: str, *, case_rows: int = 500) -> Acco
         counters=util.filter(pl.col("crm_remaining_cases").is_not_null()).height,
         breaches=basis.mart("next-breaches").filter(pl.col("account_id") == account_id),
     )
+
+
+def _cases(basis: Basis, account_id: str) -> pl.LazyFrame:
+    """The account's cases, newest first."""
+    return basis.tables.cases.filter(pl.col("account_id") == account_id).sort("created_at", descending=True)
+
+
+def account_cases(basis: Basis, account_id: str) -> pl.DataFrame:
+    """Every case of the account, newest first (the page shows the first :func:`account_view` rows)."""
+    return _cases(basis, account_id).collect()

@@ -64,9 +64,19 @@ class Kpi:
         if self.value is None or self.previous is None:
             return None
         change = self.value - self.previous
+        if self.is_unchanged:
+            return "no change"
         if self.is_ratio:
             return f"{change * 100:+.1f} pts"
         return f"{change:+,.0f}"
+
+    @property
+    def is_unchanged(self) -> bool:
+        """The change rounds to nothing as shown ("+0" would read as a rise): shown neutral."""
+        if self.value is None or self.previous is None:
+            return False
+        change = self.value - self.previous
+        return round(change * 100, 1) == 0 if self.is_ratio else round(change) == 0
 
 
 def _month_compliance(basis: Basis, filters: Filters, *, measured_from_month: bool) -> float | None:

@@ -33,7 +33,7 @@ from .pauses import PauseAuditView, pause_audit_view
 if TYPE_CHECKING:
     from ..basis import Basis
 
-__all__ = ["STATUSES", "TARGET_COLUMNS", "SlaView", "sla_view"]
+__all__ = ["STATUSES", "TARGET_COLUMNS", "SlaView", "sla_view", "sla_worklist"]
 
 #: The statuses the page counts, in tile order.
 STATUSES = ("met", "violated", "at_risk", "open", "paused")
@@ -134,3 +134,17 @@ def sla_view(
         breach_count=int(frames[7].item()),
         pauses=pause_audit_view(basis, filters=filters, list_rows=list_rows),
     )
+
+
+def sla_worklist(basis: Basis, *, filters: Filters = NO_FILTERS, which: str = "violations") -> pl.DataFrame:
+    """One of the SLA page's worklists whole (``violations``, ``at_risk`` or ``breaches``), in the page's
+    order: what a download holds when the page shows the first rows (:func:`sla_view`'s ``list_rows``)."""
+    inst = _instances(basis, filters)
+    breaches = filtered(basis, "next-breaches", filters).lazy()
+    if which == "violations":
+        return violations(inst).collect()
+    if which == "breaches":
+        return breaches.collect()
+    if which != "at_risk":
+        raise ValueError(f"unknown worklist {which!r}: use violations, at_risk or breaches")
+    return with_next_breach(at_risk_list(inst, as_of=pl.col("as_of_at")), breaches).collect()

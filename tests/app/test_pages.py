@@ -108,7 +108,8 @@ def test_account_page_verifies_eligibility(app: Callable, demo_db: Path) -> None
 
 
 def test_app_builds_the_demo_when_the_database_is_missing(app: Callable, tmp_path: Path) -> None:
-    at = app(tmp_path / "new.duckdb", env={"ENTITLEMENTS_DEMO_CASES": "400"})
+    env = {"ENTITLEMENTS_DEMO_CASES": "400", "ENTITLEMENTS_START_WITH": "demo"}
+    at = app(tmp_path / "new.duckdb", env=env)
     _no_exception(at)
     assert (tmp_path / "new.duckdb").exists()
     assert _metrics(at)["Active entitlements"] not in ("0", "—")

@@ -137,7 +137,7 @@ def test_kpis_count_statuses_and_compare_with_the_previous_period() -> None:
     assert list(tiles) == ["active", "near_limit", "exhausted", "unmatched", "sla_compliance", "renewals"]
     assert (tiles["active"].display, tiles["active"].delta) == ("2", "-3")
     assert (tiles["sla_compliance"].display, tiles["sla_compliance"].delta) == ("66.7%", "+16.7 pts")
-    assert tiles["near_limit"].delta == "+0"
+    assert tiles["near_limit"].delta == "no change" and tiles["near_limit"].is_unchanged
     assert views.Kpi("x", "X", None, 1.0, "").display == "—"
 
 
