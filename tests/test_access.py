@@ -110,18 +110,22 @@ def test_readers_of_two_processes_read_at_once(db: Path, holder) -> None:
 def test_a_writer_waits_for_a_reader_and_then_writes(db: Path, holder) -> None:
     reading = holder(db, "read")
     store = Store(db, wait=30)
-    threading.Timer(0.5, reading.release).start()
+    release = threading.Timer(0.5, reading.release)
+    release.start()
     started = time.monotonic()
     with store.transaction() as con:
         store.append(con, "accounts", _accounts(1, "W"))
     assert time.monotonic() - started >= 0.4
     assert store.count("accounts") == 4
+    release.join()  # the holder exits on its own before the fixture would kill it
 
 
 def test_a_reader_waits_for_a_writer_and_sees_its_commit(db: Path, holder) -> None:
     writing = holder(db, "write")
-    threading.Timer(0.5, writing.release).start()
+    release = threading.Timer(0.5, writing.release)
+    release.start()
     assert Store(db, wait=30).count("accounts") == 3
+    release.join()  # the holder exits on its own before the fixture would kill it
 
 
 @pytest.mark.parametrize(
