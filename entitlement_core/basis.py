@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from itertools import pairwise
 from typing import Any, TypeVar
 
@@ -326,7 +327,7 @@ class Basis:
             counts, margins = [], []
             for since, before in self.sla_windows(started_from):
                 instances = milestone_instances(
-                    self.tables,
+                    self._window_tables(since, before),
                     as_of=self.as_of,
                     at_risk_fraction=self.settings.at_risk_fraction,
                     started_from=since,
@@ -341,6 +342,28 @@ class Basis:
             )
 
         return self.once(("sla", started_from), build)
+
+    def _window_tables(self, since: dt.datetime | None, before: dt.datetime | None) -> Tables:
+        """The tables with only the cases that can have an instance started in ``[since, before)``.
+
+        Created then (derived milestones start at creation), or with an imported record started then;
+        the window is applied again to the instances, so this only spares joining the other cases.
+        """
+
+        def inside(column: str) -> pl.Expr:
+            moment = pl.col(column)
+            keep = pl.lit(True)
+            if since is not None:
+                keep = keep & (moment >= pl.lit(since).cast(pl.Datetime("us", "UTC")))
+            if before is not None:
+                keep = keep & (moment < pl.lit(before).cast(pl.Datetime("us", "UTC")))
+            return keep
+
+        tables = self.tables
+        recorded = tables.case_milestones.filter(inside("started_at")).select("case_id").collect()
+        ids = recorded.get_column("case_id").implode()
+        cases = tables.cases.filter(inside("created_at") | pl.col("case_id").is_in(ids))
+        return replace(tables, cases=cases)
 
     def sla_windows(
         self, started_from: dt.datetime | None = None

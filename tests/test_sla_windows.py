@@ -69,6 +69,33 @@ def test_windows_give_the_counts_and_margins_of_every_instance(
     assert _sorted(parts.margins).equals(_sorted(margins))
 
 
+def test_windows_keep_imported_records_started_in_another_window(
+    tables: Tables, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A case's imported records may start weeks after it was created: they count in their own window."""
+    from dataclasses import replace
+
+    cases = tables.cases.collect().sample(400, seed=5)
+    records = cases.select(
+        "case_id",
+        pl.lit("First Response").alias("milestone"),
+        (pl.col("created_at") + pl.duration(days=23)).alias("started_at"),
+        (pl.col("created_at") + pl.duration(days=23, hours=3)).alias("completed_at"),
+    )
+    schema = tables.case_milestones.collect_schema()
+    imported = pl.concat([tables.case_milestones.collect(), records], how="diagonal_relaxed").select(
+        [pl.col(name).cast(dtype) for name, dtype in schema.items()]
+    )
+    with_records = replace(tables, case_milestones=imported.lazy())
+    monkeypatch.setattr(basis_module, "SLA_SLICE_CASES", 600)
+    windowed = Basis(with_records, as_of=AS_OF, settings=Settings())
+    assert len(windowed.sla_windows()) >= 4
+    counts, margins = _whole(Basis(with_records, as_of=AS_OF, settings=Settings()))
+    parts = windowed.sla()
+    assert _sorted(parts.counts).equals(_sorted(counts))
+    assert _sorted(parts.margins).equals(_sorted(margins))
+
+
 def test_windows_from_a_moment_give_the_instances_started_since(
     tables: Tables, monkeypatch: pytest.MonkeyPatch
 ) -> None:
