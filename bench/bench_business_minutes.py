@@ -7,6 +7,14 @@ same run: a closed-form vectorised Polars formula for one Mon-Fri
 09:00-17:00 calendar in a fixed-offset zone (UTC+01:00) with no holidays.
 The baseline's exactness is checked against ours on that same calendar.
 
+Paused variant: every pair gets 1-3 pauses (non-overlapping, inside the
+pair), and ours measures the stopped clock (elapsed without the paused
+business time, and the paused time) with
+:func:`entitlement_core.sla.clock.stopped_clock`; its baseline is the same
+closed form applied to the pair and to each pause (elapsed minus the pauses'
+business time, summed per pair). The figure to watch is the paused ratio
+over the unpaused ratio, both measured in this run.
+
 Usage::
 
     python bench/bench_business_minutes.py --pairs 10000000
@@ -27,6 +35,7 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
 from entitlement_core.sla import BusinessCalendars
+from entitlement_core.sla.clock import stopped_clock
 from entitlement_core.staging import conform
 
 MINUTE_US = 60_000_000
@@ -87,6 +96,34 @@ def pairs(n: int, seed: int) -> pl.DataFrame:
             "end_at": pl.Series(end).cast(utc),
         }
     )
+
+
+def pauses(frame: pl.DataFrame, seed: int) -> pl.DataFrame:
+    """1-3 pauses per pair, inside it, in order, not overlapping: ``row``, ``paused_from``, ``paused_to``."""
+    rng = np.random.default_rng([seed, 1])
+    n = frame.height
+    start = frame["start_at"].dt.epoch("us").to_numpy()
+    span = frame["end_at"].dt.epoch("us").to_numpy() - start
+    points = np.sort(rng.random((n, 6)), axis=1)
+    edges = start[:, None] + np.floor(points * span[:, None]).astype(np.int64)
+    count = rng.integers(1, 4, n)
+    row, k = np.nonzero(np.arange(3)[None, :] < count[:, None])
+    utc = pl.Datetime("us", "UTC")
+    return pl.DataFrame(
+        {
+            "row": row.astype(np.int64),
+            "paused_from": pl.Series(edges[row, 2 * k]).cast(utc),
+            "paused_to": pl.Series(edges[row, 2 * k + 1]).cast(utc),
+        }
+    )
+
+
+def closed_form_paused(
+    start: np.ndarray, end: np.ndarray, row: np.ndarray, p: np.ndarray, q: np.ndarray
+) -> np.ndarray:
+    """The closed form with pauses: the pair's business minutes less each pause's, summed per pair."""
+    paused = np.bincount(row, weights=closed_form_numpy(p, q), minlength=len(start))
+    return closed_form_numpy(start, end) - paused
 
 
 def _total(local: pl.Expr) -> pl.Expr:
@@ -174,22 +211,55 @@ def main() -> None:
     )
     baseline_s = min(polars_s, numpy_s)
 
+    stops = pauses(frame, args.seed)
+    p_us, q_us = (stops[c].dt.epoch("us").to_numpy() for c in ("paused_from", "paused_to"))
+    row = stops["row"].to_numpy()
+    ids = frame["business_hours_id"]
+    (paused_base_s, _), (paused_s, paused), (paused_target_s, _) = best_of(
+        args.repeat,
+        lambda: closed_form_paused(start_us, end_us, row, p_us, q_us),
+        lambda: stopped_clock(cal, ids, frame["start_at"], frame["end_at"], pauses=stops),
+        lambda: stopped_clock(cal, ids, frame["start_at"], frame["end_at"], pauses=stops, minutes=minutes),
+    )
+
     # Exactness: on the fixed-offset calendar both agree to the microsecond.
     fixed = pl.Series(["fixed"] * args.pairs)
     expected = frame.select(closed_form_us("start_at", "end_at")).to_series()
     got = (cal.minutes_between(fixed, frame["start_at"], frame["end_at"]) * MINUTE_US).round().cast(pl.Int64)
     exact = bool((got == expected).all())
+    fixed_clock = stopped_clock(cal, fixed, frame["start_at"], frame["end_at"], pauses=stops)
+    paused_exact = bool(
+        np.array_equal(
+            np.rint(fixed_clock.elapsed_minutes.to_numpy() * MINUTE_US),
+            np.rint(closed_form_paused(start_us, end_us, row, p_us, q_us) * MINUTE_US),
+        )
+    )
+    ratio = ours_s / baseline_s
+    paused_ratio = paused_s / paused_base_s
 
     print(f"pairs:                {args.pairs:,}")
     print(f"calendar build:       {build_s:.3f} s ({cal.intervals.height:,} open intervals)")
     print(f"baseline seconds:     {baseline_s:.3f}  (closed form, 1 fixed-offset calendar; best of")
     print(f"                             Polars {polars_s:.3f} s and NumPy {numpy_s:.3f} s)")
     print(f"ours seconds:         {ours_s:.3f}  (3 calendars: DST zones, holidays, Saturday half day)")
-    print(f"ratio:                {ours_s / baseline_s:.2f}x")
+    print(f"ratio:                {ratio:.2f}x")
     print(f"ours + build ratio:   {(ours_s + build_s) / baseline_s:.2f}x")
     print(f"target_at seconds:    {target_s:.3f}  ({target_s / baseline_s:.2f}x baseline, 240 minutes)")
     print(f"exact vs closed form: {exact}  (fixed-offset calendar, every pair, in microseconds)")
     print(f"mean elapsed:         {ours.mean():.1f} business minutes")  # type: ignore[union-attr]
+    print()
+    print(f"paused variant:       {stops.height:,} pauses (1-3 per pair)")
+    print(f"paused baseline:      {paused_base_s:.3f} s  (closed form on pairs and pauses, NumPy)")
+    print(f"paused ours:          {paused_s:.3f} s  (stopped clock: elapsed, paused minutes)")
+    print(f"paused ratio:         {paused_ratio:.2f}x")
+    print(
+        f"paused / unpaused:    {paused_ratio / ratio:.2f}  (ratio over ratio; ours {paused_s / ours_s:.2f}x"
+    )
+    print("                             the unpaused time)")
+    target_ratio = paused_target_s / paused_base_s
+    print(f"paused target_at:     {paused_target_s:.3f} s  ({target_ratio:.2f}x paused baseline)")
+    print(f"paused exact:         {paused_exact}  (fixed-offset calendar, every pair, in microseconds)")
+    print(f"mean paused:          {paused.paused_minutes.mean():.1f} business minutes")  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ result                    grain                                                 
 :attr:`overage_units`     one row per unit no grant covers                      :mod:`.kernels.rows`
 :attr:`instances`         one row per milestone instance                        :mod:`.sla.milestones`
 :meth:`sla`               per milestone group and day; margin histogram         :mod:`.kernels.compliance`
+:attr:`pauses`            one row per case with a process: the pause audit      :mod:`.sla.pause_audit`
 ========================  ====================================================  ==============================
 
 Marts are pure functions of a basis (:mod:`entitlement_core.reports`
@@ -33,7 +34,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 from itertools import pairwise
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import polars as pl
 
@@ -48,6 +49,9 @@ from .staging import Tables
 from .usage import positions as pos
 from .usage.grants import draw, drawdown_context, effective_grants
 from .usage.terms import entitlement_terms, known_zones
+
+if TYPE_CHECKING:
+    from .sla.pause_audit import PauseAudit
 
 __all__ = ["SLA_SLICE_CASES", "Basis", "GrantDrawdown", "SlaParts"]
 
@@ -392,6 +396,14 @@ class Basis:
             ]
         edges: list[dt.datetime | None] = [started_from, *bounds, None]
         return list(pairwise(edges))
+
+    @property
+    def pauses(self) -> PauseAudit:
+        """The pause audit of every case with a process (:func:`~.sla.pause_audit.case_pauses`)."""
+        from .sla.pause_audit import case_pauses
+
+        threshold = self.settings.pause_share_threshold
+        return self.once("pauses", lambda: case_pauses(self.tables, as_of=self.as_of, threshold=threshold))
 
     @property
     def entitlement_dims(self) -> pl.DataFrame:

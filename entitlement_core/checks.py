@@ -286,6 +286,34 @@ def _milestone_without_target(t: Tables) -> pl.LazyFrame:
     )
 
 
+def _paused_status_never_used(t: Tables) -> pl.LazyFrame:
+    """A paused status the process names that no case of it was ever in: most likely misspelt (or the
+    history is partial). Only processes whose cases have a status history are checked."""
+    from .sla.pauses import case_processes, paused_status_keys, status_key
+
+    used = (
+        t.case_status_history.select("case_id", "status")
+        .join(case_processes(t), on="case_id")
+        .select("process_id", status_key(pl.col("status")).alias("status_key"))
+        .unique()
+    )
+    with_history = used.select("process_id").unique()
+    return (
+        paused_status_keys(t.entitlement_processes)
+        .join(with_history, on="process_id", how="semi")
+        .join(used, on=["process_id", "status_key"], how="anti")
+        .select(
+            pl.col("process_id").alias("record_id"),
+            pl.format(
+                "paused status '{}' is never a status of this process's cases: check its spelling "
+                "(statuses compare ignoring letter case and spaces)",
+                "status_key",
+            ).alias("message"),
+        )
+        .sort("record_id", "message")
+    )
+
+
 #: Every check, in the order reports list them.
 CHECKS: tuple[Check, ...] = (
     Check("cases-no-cap-no-plan", "warning", "entitlements", "cap", _cases_without_cap_or_plan),
@@ -313,6 +341,13 @@ CHECKS: tuple[Check, ...] = (
     ),
     Check(
         "milestone-without-target", "warning", "case_milestones", "target_minutes", _milestone_without_target
+    ),
+    Check(
+        "paused-status-never-used",
+        "warning",
+        "entitlement_processes",
+        "paused_statuses",
+        _paused_status_never_used,
     ),
 )
 

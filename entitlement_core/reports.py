@@ -77,6 +77,14 @@ def _utilization(b: Basis) -> pl.DataFrame:
     return _lead_first(utilization_mart(b.positions, b.tables.accounts, b.tables.plans))
 
 
+def _forecast(b: Basis) -> pl.DataFrame:
+    from .forecast import forecast, shared_inputs
+
+    frame = forecast(shared_inputs(b), as_of=b.as_of).collect()
+    # Shown to six decimals, as every projection (display.py).
+    return frame.with_columns(pl.col(pl.Float64).round(6))
+
+
 def _near_limit(b: Basis) -> pl.DataFrame:
     from .usage.utilization import near_limit
 
@@ -167,6 +175,18 @@ def _compliance(b: Basis) -> pl.DataFrame:
     return compliance_report(b)
 
 
+def _next_breaches(b: Basis) -> pl.DataFrame:
+    from .sla.breach import next_breach_report
+
+    return next_breach_report(b)
+
+
+def _pauses(b: Basis) -> pl.DataFrame:
+    from .sla.reports import pauses_report
+
+    return pauses_report(b)
+
+
 def _milestone_reconciliation(b: Basis) -> pl.DataFrame:
     from .sla.reconciliation import milestone_reconciliation
 
@@ -183,6 +203,9 @@ def _forecast_backtest(b: Basis, horizons: tuple[int, ...] | None = None) -> pl.
 _ALL = (
     Mart("utilization", _utilization, "one row per entitlement",
          "consumed, remaining, status, burn rate and projections of every entitlement"),
+    Mart("forecast", _forecast, "one row per entitlement",
+         "every term projected to its end from its own pace and its history: expected consumption, "
+         "10-90 interval, probability of running out, expected shortfall, recommended plan"),
     Mart("near-limit", _near_limit, "one row per entitlement near its limit, exhausted or over cap",
          "entitlements that need attention, worst first (status, then how far over)"),
     Mart("overage", _overage, "one row per unit of consumption no grant covers",
@@ -211,6 +234,10 @@ _ALL = (
          "every milestone instance with target, elapsed business minutes and status"),
     Mart("compliance", _compliance, "one row per milestone and priority with instances",
          "milestone counts by status, compliance = met / (met + violated), median margin", key=None),
+    Mart("next-breaches", _next_breaches, "one row per case with an open, at-risk or paused milestone",
+         "each open case's earliest open target and business minutes left, soonest breach first"),
+    Mart("pauses", _pauses, "one row per case whose SLA clock was stopped at least once",
+         "the pause audit: business time paused, how often, the longest pause, share over the threshold"),
     Mart("milestone-reconciliation", _milestone_reconciliation,
          "one row per milestone whose target of record differs from the computed target",
          "targets of record against the product's own computation, with the likely cause"),
@@ -222,8 +249,9 @@ _ALL = (
 #: The order the command line lists them: DOMAIN.md's reports first.
 _ORDER = (
     "utilization", "near-limit", "overage", "unmatched-cases", "upsell", "renewals", "reconciliation",
-    "milestones", "compliance", "milestone-reconciliation", "forecast-backtest", "overage-summary",
-    "overage-revenue", "grant-balances", "out-of-term-cases", "renewal-history", "weekly-consumption",
+    "milestones", "compliance", "next-breaches", "pauses", "milestone-reconciliation", "forecast",
+    "forecast-backtest", "overage-summary", "overage-revenue", "grant-balances", "out-of-term-cases",
+    "renewal-history", "weekly-consumption",
 )  # fmt: skip
 #: Every mart by name.
 MARTS: dict[str, Mart] = {name: next(m for m in _ALL if m.name == name) for name in _ORDER}

@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     at_risk_fraction: float = Field(
         0.25, gt=0, le=1, description="A milestone is at risk in the last fraction of its target."
     )
+    pause_share_threshold: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="The pause audit lists cases whose clock was stopped for more than this fraction "
+        "of their business time.",
+    )
     demo_cases: int = Field(
         50_000, ge=0, description="Cases in the demo database built when the app finds none."
     )

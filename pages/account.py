@@ -72,7 +72,22 @@ for row in view.eligible.iter_rows(named=True):
         common.banner(row)
         grant_view.entitlement_grants(view.grants, row["entitlement_id"])
 
-tabs = st.tabs(["Cases", "Consumption", "All entitlements", "Grants", "Salesforce reconciliation"])
+nb = view.next_breach
+if nb is not None:
+    more = view.breaches.height - 1
+    others = f" {more:,} more open case{'s' if more != 1 else ''} below, soonest first." if more > 0 else ""
+    text = (
+        f"**Next SLA breach:** case {md(nb['case_id'])}, {md(nb['milestone'])} {md(nb['breach'])} "
+        f"(target {nb['target_at']:%d %b %Y %H:%M} UTC).{others}"
+    )
+    if nb["status"] == "at_risk" or (nb["minutes_left"] is not None and nb["minutes_left"] <= 0):
+        st.warning(text, icon=":material/timer:")
+    else:
+        st.info(text, icon=":material/timer:")
+
+tabs = st.tabs(
+    ["Cases", "Next breaches", "Consumption", "All entitlements", "Grants", "Salesforce reconciliation"]
+)
 with tabs[0]:
     st.caption(f"{view.case_count:,} cases; newest first (up to 500).")
     if view.cases.is_empty():
@@ -95,6 +110,21 @@ with tabs[0]:
             config={"status": st.column_config.TextColumn("Status")},
         )
 with tabs[1]:
+    if view.breaches.is_empty():
+        common.empty("No open milestone: nothing can breach.")
+    else:
+        st.caption(
+            "Each open case's earliest open target; business minutes left count only open hours, and a "
+            "paused clock keeps its minutes until it resumes."
+        )
+        common.show(
+            view.breaches,
+            ["case_id", "milestone", "status", "breach", "target_at", "minutes_left", "minutes_to_target",
+             "running_milestones", "priority", "owner"],
+            key="acc_breach",
+            config={"status": common.milestone_status_config()},
+        )  # fmt: skip
+with tabs[2]:
     weekly = view.weekly
     units = sorted(weekly["unit"].unique().to_list()) if not weekly.is_empty() else ["cases"]
     for unit in units:
@@ -105,7 +135,7 @@ with tabs[1]:
             ),
             key=f"acc_w_{unit}",
         )
-with tabs[2]:
+with tabs[3]:
     common.show(
         view.entitlements,
         ["status", "entitlement_id", "plan", "usage_type", "start_date", "end_date", "cap", "consumed",
@@ -113,9 +143,9 @@ with tabs[2]:
         key="acc_ents",
         config={"renewal_of": st.column_config.TextColumn("Renewal of")},
     )  # fmt: skip
-with tabs[3]:
-    grant_view.account_grants(view.grants)
 with tabs[4]:
+    grant_view.account_grants(view.grants)
+with tabs[5]:
     if view.counters == 0:
         st.caption("No Salesforce remaining-cases counter was imported for this account.")
     elif view.reconciliation.is_empty():

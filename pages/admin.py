@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+from ui import accuracy, common, renewal_run, signin
 from ui import admin_forms as forms
-from ui import common, renewal_run, signin
 
 c = common.header("Admin", "Small changes by hand, each written to the audit log with who, when and what.")
 actor = signin.admin_actor()
@@ -42,6 +42,7 @@ if actor is not None:
         renewal_run.renewal_run(db, actor, c)
     with tabs[5]:
         forms.edit(db, actor, labels)
+    accuracy.forecast_accuracy()
 
 st.subheader("Audit log")
 forms.audit_log(db)

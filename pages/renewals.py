@@ -42,7 +42,7 @@ if rows.is_empty():
 common.show(
     rows,
     ["status", "account_name", "entitlement_id", "owner", "plan", "end_date", "days_to_end", "pct_used",
-     "projected_at_end", "recommended_plan", "is_renewed"],
+     "expected_at_end", "projected_p10", "projected_p90", "recommended_plan", "is_renewed"],
     key="renewals_table",
     height=420,
 )  # fmt: skip

@@ -45,7 +45,7 @@ topups = view.active_topups
 cols[3].metric(
     "Active packs and rollovers",
     f"{topups.height:,}",
-    help=f"{topups['balance'].sum():,.1f} units left on them.",
+    help=f"{view.topup_balances} left on them.",
     border=True,
 )
 

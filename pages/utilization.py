@@ -31,8 +31,8 @@ st.caption(f"{view.table.height:,} of {view.all.height:,} entitlements · click 
 common.show(
     view.table,
     ["status", "entitlement_id", "account_name", "plan", "usage_type", "owner", "region", "pct_used",
-     "consumed", "cap", "remaining", "burn_rate_per_day", "projected_at_end", "projected_exhaustion_date",
-     "end_date"],
+     "consumed", "cap", "remaining", "burn_rate_per_day", "expected_at_end", "projected_p10", "projected_p90",
+     "prob_run_out", "expected_run_out_date", "end_date"],
     key="util_table",
     height=420,
 )  # fmt: skip

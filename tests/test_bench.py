@@ -72,6 +72,8 @@ def test_business_minutes_benchmark_runs_and_its_baseline_is_exact() -> None:
     out = run_script("bench/bench_business_minutes.py", "--pairs", "3000", "--repeat", "1")
     assert "exact vs closed form: True" in out
     assert "ratio:" in out
+    assert "paused exact:         True" in out  # the stopped clock, pauses and all, to the microsecond
+    assert "paused / unpaused:" in out
 
 
 def test_import_benchmark_imports_every_row_then_nothing_on_reimport() -> None:

@@ -235,6 +235,40 @@ CASES = [
             },
         },
     ),
+    (
+        "paused-status-never-used",
+        {
+            "entitlements": ent(process_id=["P1"]),
+            "entitlement_processes": {
+                "process_id": ["P1"],
+                "name": ["Std"],
+                "paused_statuses": ["Wating;Waiting"],
+            },
+            "cases": {
+                "case_id": ["C1"],
+                "account_id": ["A1"],
+                "created_at": [T(2026, 2, 1)],
+                "entitlement_id": ["E1"],
+            },
+            "case_status_history": {"case_id": ["C1"], "status": ["Waiting"], "changed_at": [T(2026, 2, 1)]},
+        },
+        "P1",
+        {
+            "entitlements": ent(process_id=["P1"]),
+            "entitlement_processes": {
+                "process_id": ["P1"],
+                "name": ["Std"],
+                "paused_statuses": [" waiting "],
+            },
+            "cases": {
+                "case_id": ["C1"],
+                "account_id": ["A1"],
+                "created_at": [T(2026, 2, 1)],
+                "entitlement_id": ["E1"],
+            },
+            "case_status_history": {"case_id": ["C1"], "status": ["Waiting"], "changed_at": [T(2026, 2, 1)]},
+        },
+    ),
 ]
 
 

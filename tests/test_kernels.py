@@ -146,6 +146,18 @@ def test_compliance_kernels_are_additive(basis: Basis, kernel: Kernel) -> None:
     assert set(GROUP_KEYS) <= set(partial.columns)
 
 
+def test_the_counts_carry_paused_milestones_and_paused_time(basis: Basis) -> None:
+    """The demo pauses clocks (status histories): the counts hold paused milestones and paused seconds,
+    their sums equal the instances' (whole seconds each), and slices add up to them (above)."""
+    instances = basis.instances
+    counts = run_local(COUNTS, instances, None, AS_OF)
+    assert counts["paused"].sum() == (instances["status"] == "paused").sum() > 0
+    measured = instances.filter(pl.col("status").is_not_null())
+    for column, minutes in (("paused_seconds", "paused_minutes"), ("running_seconds", "elapsed_minutes")):
+        expected = (measured[minutes] * 60).round(0).cast(pl.Int64).sum()
+        assert counts[column].sum() == expected > 0
+
+
 def test_medians_come_from_the_histogram_and_equal_the_rows(basis: Basis) -> None:
     """The compliance report's median margin (histogram) equals the median of the completed rows."""
     from entitlement_core.sla.compliance import margin_stats

@@ -5,7 +5,10 @@
 - compliance (met / (met + violated)): the ``compliance`` report, the SLA
   page, the Overview, and the rows themselves;
 - due for renewal / already renewed: the renewals report and the renewal run;
-- one registry: the command line's report names are the app's mart names.
+- one registry: the command line's report names are the app's mart names;
+- the forecast (projected at end, its interval, the chance to run out, the
+  recommended plan): the utilization, upsell and renewals reports and pages,
+  the agent banner, the alerts.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ import re
 from pathlib import Path
 
 import polars as pl
+import polars.testing
 import pytest
 
 from entitlement_core import views
 from entitlement_core.asof import AsOf
 from entitlement_core.basis import Basis
+from entitlement_core.forecast import CUSTOM_QUOTE
 from entitlement_core.renewals import plan_renewals
 from entitlement_core.reports import MARTS, REPORT_NAMES
 from entitlement_core.settings import Settings
@@ -222,3 +227,78 @@ def test_one_as_of_value_means_one_intermediate_layer(demo: Basis) -> None:
         demo.mart(name)
     assert demo.units is demo.units and demo.positions is demo.positions
     assert AsOf.at(at("2026-06-30T14:40")) == demo.as_of
+
+
+# -- the forecast: projected at end, its interval, the recommended plan -------------------------------
+
+
+FORECAST_FIGURES = ("expected_at_end", "projected_p10", "projected_p90", "prob_run_out", "recommended_plan")
+
+
+def test_projected_at_end_is_the_forecasts_on_every_page_and_report(demo: Basis) -> None:
+    """Utilization, Upsell, Renewals pages, the upsell and renewals reports show the forecast mart's
+    figures, row for row (the utilization report keeps the straight line only: it stays as fast as SQL)."""
+    forecast = demo.mart("forecast").select(
+        "entitlement_id",
+        pl.col("projected_at_end").alias("expected_at_end"),
+        "projected_p10", "projected_p90", "prob_run_out", "recommended_plan",
+    )  # fmt: skip
+    shown = {
+        "utilization page": views.utilization_view(demo).all,
+        "upsell page": views.upsell_view(demo).candidates,
+        "renewals page": views.renewals_view(demo, within_days=365).rows,
+        "upsell report": demo.mart("upsell"),
+        "renewals report": demo.mart("renewals", within_days=365),
+    }
+    for where, frame in shown.items():
+        assert frame.height > 0, where
+        rows = frame.select("entitlement_id", *FORECAST_FIGURES)
+        expected = forecast.join(rows.select("entitlement_id"), on="entitlement_id", how="semi")
+        pl.testing.assert_frame_equal(
+            rows.sort("entitlement_id"), expected.sort("entitlement_id"), check_exact=False
+        )
+
+
+def test_the_banner_offers_the_recommended_plan_of_the_upsell_list(demo: Basis) -> None:
+    up = demo.mart("upsell").filter(pl.col("status").is_in(["exhausted", "over_cap"]))
+    assert up.height > 0
+    for row in up.iter_rows(named=True):
+        plan = row["recommended_plan"]
+        assert plan is not None
+        assert row["banner"].endswith(
+            "No larger plan: offer a custom quote" if plan == CUSTOM_QUOTE else f"(recommended: {plan})"
+        )
+
+
+def test_alerts_get_the_run_out_probability(demo: Basis) -> None:
+    from entitlement_core.alerts.conditions import capabilities
+    from entitlement_core.alerts.evaluation import run_reports
+
+    reports = run_reports(
+        demo.tables, ["utilization", "near-limit"], as_of=demo.as_of, settings=demo.settings
+    )
+    util = reports["utilization"]
+    assert capabilities({"utilization": tuple(util.columns)}).probability_column == "prob_run_out"
+    assert util.get_column("prob_run_out").is_not_null().sum() > 0
+    forecast = demo.mart("forecast").select("entitlement_id", "prob_run_out", "recommended_plan")
+    pl.testing.assert_frame_equal(
+        util.select("entitlement_id", "prob_run_out", "recommended_plan"), forecast, check_exact=False
+    )
+    # The banners the alerts carry offer the plan the pages recommend.
+    page = views.utilization_view(demo).all.select("entitlement_id", "banner").sort("entitlement_id")
+    pl.testing.assert_frame_equal(util.select("entitlement_id", "banner").sort("entitlement_id"), page)
+
+
+def test_the_utilization_report_stays_the_straight_line(demo: Basis) -> None:
+    """The report DOMAIN.md defines keeps its columns and the burn-rate arithmetic; pages add the forecast."""
+    util = demo.mart("utilization")
+    assert "expected_at_end" not in util.columns
+    shown = views.utilization_view(demo).all
+    same = [
+        "entitlement_id",
+        "consumed",
+        "burn_rate_per_day",
+        "projected_at_end",
+        "projected_exhaustion_date",
+    ]
+    pl.testing.assert_frame_equal(shown.select(same).sort("entitlement_id"), util.select(same))

@@ -3,7 +3,10 @@ a different plan at renewal, search."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
+import pytest
 
 from entitlement_core import views
 from entitlement_core.usage.utilization import near_limit
@@ -112,3 +115,76 @@ def test_search_finds_an_entitlement_by_account_name_and_an_account_by_contact()
     found = views.search_accounts(t, "lovelace")
     assert found.get_column("account_id").to_list() == ["A2"]
     assert views.search_accounts(t, "a1").get_column("account_id").to_list()[0] == "A1"  # exact id first
+
+
+def _monthly(n: int, day: int) -> str:
+    """A moment on ``day`` of the n-th month of 2026 (January to November, then again)."""
+    return f"2026-{n % 11 + 1:02d}-{day:02d}T10:00Z"
+
+
+def _upsell_world():
+    """Two owners; ana has a cases term and an hour bank over their caps, ben one cases term over."""
+    return tables(
+        accounts=[
+            {"account_id": "A1", "name": "Acme", "owner": "ana"},
+            {"account_id": "A2", "name": "Bolt", "owner": "ben"},
+        ],
+        plans=[
+            plan("Standard", cap=10.0, overage_rate=100.0),
+            plan("Pro", cap=50.0),
+            plan("Hours 20", usage_type="hours", cap=20.0, overage_rate=50.0),
+        ],
+        entitlements=[
+            ent("C1", plan="Standard"),
+            ent("H1", usage_type="hours", cap=20.0, plan="Hours 20"),
+            ent("C2", plan="Standard", account_id="A2"),
+        ],
+        cases=[
+            *[case(f"C1-{n:02d}", _monthly(n, 3), entitlement_id="C1") for n in range(14)],
+            *[case(f"C2-{n:02d}", _monthly(n, 4), entitlement_id="C2", account_id="A2") for n in range(12)],
+            *[case(f"H1-{n:02d}", _monthly(n, 5), entitlement_id="H1") for n in range(11)],
+        ],
+        time_entries=[
+            {"time_entry_id": f"T{n}", "case_id": f"H1-{n:02d}", "entry_date": dt.date(2026, n % 11 + 1, 6),
+             "minutes": 150.0}
+            for n in range(11)
+        ],
+    )  # fmt: skip
+
+
+def test_upsell_totals_are_expected_values_kept_per_unit():
+    view = views.upsell_view(basis(_upsell_world(), AS_OF))
+    cands = view.candidates
+    assert sorted(cands["entitlement_id"]) == ["C1", "C2", "H1"]
+    assert cands["rank"].to_list() == [1, 2, 3]
+    by_unit = dict(cands.group_by("unit").agg(pl.col("expected_shortfall").sum()).iter_rows())
+    assert view.at_stake == {"cases": by_unit["cases"], "hours": by_unit["hours"]}
+    assert view.at_stake["hours"] > 7  # 27.5 hours of 20 used, more to come
+    # By owner: one row per owner and unit, never cases and hours in one figure.
+    rows = {(r["owner"], r["unit"]): r for r in view.by_owner.iter_rows(named=True)}
+    assert set(rows) == {("ana", "cases"), ("ana", "hours"), ("ben", "cases")}
+    assert rows[("ana", "hours")]["expected_shortfall"] == by_unit["hours"]
+    # Money at stake: the expected shortfall at the plan's rate (Pro has none here).
+    rate = {"C1": 100.0, "C2": 100.0, "H1": 50.0}
+    money = sum(r["expected_shortfall"] * rate[r["entitlement_id"]] for r in cands.iter_rows(named=True))
+    assert view.overage_at_stake == pytest.approx(money)
+    # The interval as read on the page, in the row's unit.
+    for r in cands.iter_rows(named=True):
+        assert r["interval"].endswith(f" {r['unit']}")
+        low, high = r["interval"].removesuffix(f" {r['unit']}").split(" - ")
+        assert float(low) == pytest.approx(r["projected_p10"], abs=0.05)
+        assert float(high) == pytest.approx(r["projected_p90"], abs=0.05)
+
+
+def test_an_owners_upsell_view_keeps_the_owner_list():
+    view = views.upsell_view(basis(_upsell_world(), AS_OF), owner="ben")
+    assert view.owners == ["ana", "ben"]
+    assert view.candidates["entitlement_id"].to_list() == ["C2"]
+    assert view.at_stake["hours"] == 0.0 and view.at_stake["cases"] > 0
+
+
+def test_renewal_advice_says_plainly_when_no_plan_is_larger():
+    row = {"plan": "Hours 100", "recommended_plan": "no larger plan: custom quote"}
+    kind, text = views.renewal_advice(row, escape=lambda v: f"<{v}>")
+    assert kind == "upgrade"
+    assert text == "No larger plan covers projected usage (beyond <Hours 100>): prepare a custom quote."

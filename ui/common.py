@@ -221,6 +221,7 @@ _VIEWS: dict[str, Callable[..., Any]] = {
     "revenue": lambda c, **p: views.revenue_view(basis(c), filters=c.filters, **p),
     "account": lambda c, **p: views.account_view(basis(c), **p),
     "health": lambda c, **p: views.data_health(basis(c)),
+    "accuracy": lambda c, **p: views.forecast_accuracy(basis(c), **p),
 }
 
 

@@ -61,7 +61,9 @@ def with_status_pill(frame: pl.DataFrame, column: str = "status") -> pl.DataFram
 
 #: Ratio columns (0-1 fractions) are shown as whole percentages on a 0-100 bar.
 _PCT = {"format": "%.0f%%", "min_value": 0, "max_value": 100}
-_RATIOS = ("pct_used", "compliance", "previous_pct_used", "share", "pct_drawn")
+_RATIOS = (
+    "pct_used", "compliance", "previous_pct_used", "share", "pct_drawn", "paused_share", "prob_run_out",
+)
 
 
 def _column_config() -> dict[str, Any]:
@@ -87,9 +89,29 @@ def _column_config() -> dict[str, Any]:
         "end_date": cc.DateColumn("End", format="YYYY-MM-DD"),
         "days_left": cc.NumberColumn("Days left", format="%d"),
         "burn_rate_per_day": cc.NumberColumn("Burn / day", format="%.2f"),
-        "projected_at_end": cc.NumberColumn("Projected at end", format="%.1f"),
-        "projected_exhaustion_date": cc.DateColumn("Runs out", format="YYYY-MM-DD"),
-        "projected_shortfall": cc.NumberColumn("Shortfall", format="%.1f"),
+        "projected_at_end": cc.NumberColumn("Straight line at end", format="%.1f"),
+        "projected_exhaustion_date": cc.DateColumn("Straight line runs out", format="YYYY-MM-DD"),
+        "projected_shortfall": cc.NumberColumn("Straight-line shortfall", format="%.1f"),
+        "expected_at_end": cc.NumberColumn(
+            "Projected at end",
+            format="%.1f",
+            help="The forecast's expected consumption at the end of the term",
+        ),
+        "projected_p10": cc.NumberColumn("Low (10%)", format="%.1f"),
+        "projected_p50": cc.NumberColumn("Median", format="%.1f"),
+        "projected_p90": cc.NumberColumn("High (90%)", format="%.1f"),
+        "interval": cc.TextColumn(
+            "Likely at end (10-90%)", help="Consumption at the end of the term: 8 outcomes in 10 fall inside"
+        ),
+        "prob_run_out": cc.ProgressColumn(
+            "Chance to run out", **_PCT, help="Probability of reaching the allotment by the end of the term"
+        ),
+        "expected_shortfall": cc.NumberColumn(
+            "Expected shortfall",
+            format="%.1f",
+            help="Units beyond the allotment at the end of the term, probability times size (row's unit)",
+        ),
+        "expected_run_out_date": cc.DateColumn("Likely runs out", format="YYYY-MM-DD"),
         "recommended_plan": cc.TextColumn("Recommended plan"),
         "overflow": cc.TextColumn("Overflow"),
         "banner": cc.TextColumn("Agent banner", width="large"),
@@ -111,6 +133,23 @@ def _column_config() -> dict[str, Any]:
         "violated": cc.NumberColumn("Violated", format="%d"),
         "at_risk": cc.NumberColumn("At risk", format="%d"),
         "open": cc.NumberColumn("Open", format="%d"),
+        "paused": cc.NumberColumn("Paused", format="%d"),
+        "breach": cc.TextColumn("Next breach"),
+        "next_breach": cc.TextColumn("Case's next breach"),
+        "minutes_to_target": cc.NumberColumn("Wall-clock min to target", format="%.0f"),
+        "running_milestones": cc.NumberColumn("Open milestones", format="%d"),
+        # pause audit
+        "paused_minutes": cc.NumberColumn("Paused (business min)", format="%.0f"),
+        "life_minutes": cc.NumberColumn("Life (business min)", format="%.0f"),
+        "paused_share": cc.ProgressColumn("Paused share", **_PCT),
+        "paused_cases": cc.NumberColumn("Cases paused", format="%d"),
+        "cases": cc.NumberColumn("Cases", format="%d"),
+        "pauses": cc.NumberColumn("Pauses", format="%d"),
+        "resumes": cc.NumberColumn("Resumes", format="%d"),
+        "longest_pause_minutes": cc.NumberColumn("Longest pause (business min)", format="%.0f"),
+        "main_paused_status": cc.TextColumn("Paused mostly in"),
+        "over_threshold": cc.NumberColumn("Paused most of their life", format="%d"),
+        "is_paused_now": cc.CheckboxColumn("Paused now"),
         "likely_entitlement_id": cc.TextColumn("Likely entitlement"),
         "likely_usage_type": cc.TextColumn("Its usage"),
         "match_reason": cc.TextColumn("Matched by"),

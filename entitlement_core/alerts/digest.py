@@ -119,7 +119,16 @@ def _sections(
             Account="account_name",
             Entitlement="entitlement_id",
             Why="upsell_reason",
-            Shortfall=_num("projected_shortfall"),
+            **{
+                "Expected shortfall": pl.concat_str(_num("expected_shortfall"), pl.lit(" "), pl.col("unit")),
+                "Likely at end (10-90%)": pl.concat_str(
+                    _num("projected_p10", 0),
+                    pl.lit(" - "),
+                    _num("projected_p90", 0),
+                    pl.lit(" "),
+                    pl.col("unit"),
+                ),
+            },
             Recommended="recommended_plan",
         ),
         renewals.sort("days_to_end", "entitlement_id").select(

@@ -65,8 +65,21 @@ def report_settings(rules: RuleSet, settings: Settings, *, renewal_days: int | N
 def run_reports(
     tables: Tables, names: list[str], *, as_of: dt.datetime | AsOf, settings: Settings
 ) -> dict[str, pl.DataFrame]:
-    """The named reports, through the public registry (one intermediate layer shared by all)."""
-    return run_reports_of(names, tables, as_of=as_of, settings=settings)
+    """The named reports, through the public registry (one intermediate layer shared by all).
+
+    ``utilization`` and ``near-limit`` come with the forecast's figures
+    (:func:`~entitlement_core.usage.utilization.with_forecast`): the
+    ``prob_run_out`` the projected-run-out rule weighs, and the banner with
+    the plan every page recommends.
+    """
+    from ..usage.utilization import with_forecast
+
+    enriched = [name for name in ("utilization", "near-limit") if name in names]
+    wanted = [*names, "forecast"] if enriched and "forecast" not in names else list(names)
+    reports = run_reports_of(wanted, tables, as_of=as_of, settings=settings)
+    for name in enriched:
+        reports[name] = with_forecast(reports[name], reports["forecast"])
+    return {name: reports[name] for name in names}
 
 
 def evaluate(

@@ -14,7 +14,13 @@ from .revenue import (
     monthly_overage,
     overage_revenue_chart,
 )
-from .sla import compliance_heatmap, compliance_trend_chart, margin_chart
+from .sla import (
+    compliance_heatmap,
+    compliance_trend_chart,
+    margin_chart,
+    pause_status_chart,
+    pause_trend_chart,
+)
 from .style import (
     MILESTONE_COLORS,
     MILESTONE_LABELS,
@@ -53,6 +59,8 @@ __all__ = [
     "margin_chart",
     "monthly_overage",
     "overage_revenue_chart",
+    "pause_status_chart",
+    "pause_trend_chart",
     "renewal_history_chart",
     "shortfall_chart",
     "status_label",

@@ -7,7 +7,13 @@ import polars as pl
 
 from .style import COMPLIANCE_SCALE, MILESTONE_COLORS, empty_figure, layout, ordered, status_label
 
-__all__ = ["compliance_heatmap", "compliance_trend_chart", "margin_chart"]
+__all__ = [
+    "compliance_heatmap",
+    "compliance_trend_chart",
+    "margin_chart",
+    "pause_status_chart",
+    "pause_trend_chart",
+]
 
 # -- SLA ---------------------------------------------------------------------------
 
@@ -123,3 +129,52 @@ def margin_chart(
     fig.add_vline(x=0, line_width=1, line_color="#475467")
     fig.update_layout(barmode="stack", bargap=0.05)
     return layout(fig, title=title, x="Margin: target minus elapsed (business hours)", y="Milestones")
+
+
+# -- pause audit -------------------------------------------------------------------
+
+
+def pause_trend_chart(weeks: pl.DataFrame, *, title: str = "SLA time paused per week") -> go.Figure:
+    """Share of SLA time paused per week of creation (``week_start``, ``paused_share``), with the
+    cases paused that week on hover (the pause audit by week)."""
+    fig = go.Figure()
+    if weeks.is_empty() or weeks["paused_share"].drop_nulls().is_empty():
+        return empty_figure(layout(fig, title=title, x="Week", y="Paused share"), "No SLA time measured yet")
+    part = weeks.sort("week_start")
+    fig.add_scatter(
+        name="Paused share",
+        x=part["week_start"].to_list(),
+        y=part["paused_share"].to_list(),
+        mode="lines+markers",
+        line={"width": 2, "color": MILESTONE_COLORS["paused"]},
+        marker={"size": 5},
+        customdata=part.select("paused_cases", "cases", "over_threshold").rows(),
+        hovertemplate="Week of %{x|%Y-%m-%d}<br>%{y:.1%} of SLA time paused"
+        "<br>%{customdata[0]:,} of %{customdata[1]:,} cases paused, %{customdata[2]:,} above the threshold"
+        "<extra></extra>",
+    )
+    layout(fig, title=title, x="Week (cases created)", y="Share of SLA time paused")
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    return fig
+
+
+def pause_status_chart(by_status: pl.DataFrame, *, title: str = "SLA time paused by status") -> go.Figure:
+    """Bars of the share of all SLA time each paused status held (``status``, ``paused_share``)."""
+    fig = go.Figure()
+    if by_status.is_empty():
+        return empty_figure(
+            layout(fig, title=title, x="Share of SLA time", y="Status"), "No clock was paused"
+        )
+    part = by_status.sort("paused_share", nulls_last=False)
+    fig.add_bar(
+        x=part["paused_share"].to_list(),
+        y=part["status"].to_list(),
+        orientation="h",
+        marker={"color": MILESTONE_COLORS["paused"]},
+        customdata=part.select("cases", "paused_minutes").rows(),
+        hovertemplate="%{y}<br>%{x:.1%} of SLA time<br>%{customdata[0]:,} cases, "
+        "%{customdata[1]:,.0f} business minutes<extra></extra>",
+    )
+    layout(fig, title=title, x="Share of SLA time", y="Status", height=280)
+    fig.update_xaxes(tickformat=".0%", rangemode="tozero")
+    return fig

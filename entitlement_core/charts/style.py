@@ -50,6 +50,7 @@ MILESTONE_COLORS: dict[str, str] = {
     "at_risk": STATUS_COLORS["near_limit"],
     "violated": STATUS_COLORS["over_cap"],
     "open": STATUS_COLORS["unlimited"],
+    "paused": STATUS_COLORS["not_started"],
 }
 
 MILESTONE_LABELS: dict[str, str] = {
@@ -57,6 +58,7 @@ MILESTONE_LABELS: dict[str, str] = {
     "at_risk": "At risk",
     "violated": "Violated",
     "open": "Open",
+    "paused": "Paused",
 }
 
 #: Priorities in the order people read them; other values follow alphabetically.

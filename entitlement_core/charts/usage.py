@@ -140,18 +140,46 @@ def burndown_chart(
     unit: str = "cases",
     title: str = "Consumption against the allotment",
 ) -> go.Figure:
-    """Cumulative consumption by day, the cap, and the projection to the end of the term.
+    """Cumulative consumption by day, the cap, and the forecast to the end of the term with its band.
 
     ``days`` is the burn-down of one entitlement (one row per day of the
-    term): ``date``, ``consumed`` (cumulative, null after the as-of day),
-    ``projected_consumed`` (from the as-of day on, at the burn rate of
-    DOMAIN.md "Burn rate, projection") and ``cap`` (null when unlimited).
+    term, :func:`entitlement_core.usage.trends.burndown`): ``date``,
+    ``consumed`` (cumulative, null after the as-of day), ``cap`` (null when
+    unlimited), from the as-of day on ``expected_consumed`` with its 10-90
+    band ``band_p10 .. band_p90`` (the forecast), and ``projected_consumed``
+    (the straight line at the trailing burn rate, DOMAIN.md "Burn rate,
+    projection"). Frames without the forecast's columns draw the straight
+    line alone.
     """
     fig = go.Figure()
     if days.is_empty():
         return empty_figure(layout(fig, title=title, x="Date", y=unit.capitalize()), "No term to show")
     actual = days.filter(pl.col("consumed").is_not_null())
     projected = days.filter(pl.col("projected_consumed").is_not_null())
+    has_band = {"band_p10", "band_p90", "expected_consumed"} <= set(days.columns)
+    band = days.filter(pl.col("band_p10").is_not_null()) if has_band else days.clear()
+    if not band.is_empty():
+        dates = band["date"].to_list()
+        # The band: the 90th percentile line, then the 10th filled up to it.
+        fig.add_scatter(
+            x=dates,
+            y=band["band_p90"].to_list(),
+            name="90th percentile",
+            mode="lines",
+            line={"width": 0, "color": STATUS_COLORS["near_limit"]},
+            showlegend=False,
+            hovertemplate="90th percentile %{y:,.1f} " + unit + "<extra></extra>",
+        )
+        fig.add_scatter(
+            x=dates,
+            y=band["band_p10"].to_list(),
+            name="Likely range (10-90%)",
+            mode="lines",
+            fill="tonexty",
+            fillcolor="rgba(242, 169, 0, 0.18)",
+            line={"width": 0, "color": STATUS_COLORS["near_limit"]},
+            hovertemplate="10th percentile %{y:,.1f} " + unit + "<extra></extra>",
+        )
     fig.add_scatter(
         x=actual["date"].to_list(),
         y=actual["consumed"].to_list(),
@@ -160,15 +188,25 @@ def burndown_chart(
         line={"color": STATUS_COLORS["unlimited"], "width": 2.5, "shape": "hv"},
         hovertemplate="%{y:,.1f} " + unit + " used<extra></extra>",
     )
+    if not band.is_empty():
+        fig.add_scatter(
+            x=band["date"].to_list(),
+            y=band["expected_consumed"].to_list(),
+            name="Forecast (expected)",
+            mode="lines",
+            line={"color": STATUS_COLORS["near_limit"], "width": 2, "dash": "dash"},
+            hovertemplate="expected %{y:,.1f} " + unit + "<extra></extra>",
+        )
     if not projected.is_empty():
         fig.add_scatter(
             x=projected["date"].to_list(),
             y=projected["projected_consumed"].to_list(),
-            name="Projection",
+            name="Straight line (burn rate)" if not band.is_empty() else "Projection",
             mode="lines",
-            line={"color": STATUS_COLORS["near_limit"], "width": 2, "dash": "dash"},
-            hovertemplate="projected %{y:,.1f} " + unit + "<extra></extra>",
-        )
+            line={"color": "#98A2B3" if not band.is_empty() else STATUS_COLORS["near_limit"], "width": 1.5,
+                  "dash": "dot" if not band.is_empty() else "dash"},
+            hovertemplate="straight line %{y:,.1f} " + unit + "<extra></extra>",
+        )  # fmt: skip
     cap = days["cap"].drop_nulls()
     if not cap.is_empty():
         fig.add_scatter(
@@ -226,13 +264,24 @@ def consumption_chart(
 
 
 def shortfall_chart(
-    candidates: pl.DataFrame, *, top: int = 15, title: str = "Largest projected shortfalls"
+    candidates: pl.DataFrame, *, unit: str = "cases", top: int = 15, title: str | None = None
 ) -> go.Figure:
-    """Horizontal bars of the top candidates by ``projected_shortfall``, coloured by status."""
+    """Horizontal bars of the top candidates of one ``unit`` by ``expected_shortfall``, coloured by status.
+
+    Each bar carries the 10-90 interval of consumption at the end and the
+    probability of running out in its hover text. Cases and hours never share
+    an axis: the page draws one chart per unit.
+    """
+    title = title or f"Largest expected shortfalls ({unit})"
     fig = go.Figure()
-    head = candidates.sort("projected_shortfall", descending=True, nulls_last=True).head(top)
+    head = (
+        candidates.filter(pl.col("unit") == unit)
+        .sort("expected_shortfall", descending=True, nulls_last=True)
+        .head(top)
+    )
+    axis = f"Expected shortfall at end of term ({unit})"
     if head.is_empty():
-        return empty_figure(layout(fig, title=title, x="Projected shortfall", y=""), "No upsell candidates")
+        return empty_figure(layout(fig, title=title, x=axis, y=""), "No upsell candidates")
     label = pl.concat_str(
         pl.col("account_name").fill_null(pl.col("account_id")), pl.lit(" · "), pl.col("entitlement_id")
     )
@@ -245,23 +294,26 @@ def shortfall_chart(
             name=status_label(status),
             orientation="h",
             y=part["_label"].to_list(),
-            x=part["projected_shortfall"].to_list(),
+            x=part["expected_shortfall"].to_list(),
             marker_color=STATUS_COLORS[status],
             customdata=part.select(
-                pl.col("recommended_plan").fill_null("—"), pl.col("owner").fill_null("—")
+                pl.col("recommended_plan").fill_null("—"),
+                pl.col("owner").fill_null("—"),
+                pl.col("projected_p10"),
+                pl.col("projected_p90"),
+                (pl.col("prob_run_out") * 100),
             ).rows(),
-            hovertemplate="%{y}<br>Shortfall %{x:,.1f}<br>Recommended %{customdata[0]}"
-            "<br>Owner %{customdata[1]}<extra></extra>",
+            hovertemplate="%{y}<br>Expected shortfall %{x:,.1f} "
+            + unit
+            + "<br>At end: %{customdata[2]:,.0f} - %{customdata[3]:,.0f} "
+            + unit
+            + " (10-90%)"
+            "<br>Chance to run out %{customdata[4]:.0f}%"
+            "<br>Recommended %{customdata[0]}<br>Owner %{customdata[1]}<extra></extra>",
         )
     fig.update_layout(barmode="stack")
     fig.update_yaxes(categoryorder="array", categoryarray=head["_label"].to_list(), gridcolor="rgba(0,0,0,0)")
-    return layout(
-        fig,
-        title=title,
-        x="Projected shortfall at end of term (units)",
-        y="",
-        height=max(320, 28 * head.height + 90),
-    )
+    return layout(fig, title=title, x=axis, y="", height=max(320, 28 * head.height + 90))
 
 
 def renewal_history_chart(history: pl.DataFrame, *, title: str = "Utilization across terms") -> go.Figure:

@@ -83,10 +83,12 @@ def generate_demo(
             f"{tables['grants'].height:,} grants, {tables['usage_events'].height:,} usage events",
         )
     done = 0
-    for cases, entries in iter_case_chunks(plan, options.seed, options.chunk_size):
+    for cases, entries, history in iter_case_chunks(plan, options.seed, options.chunk_size):
         yield "cases", cases
         if entries.height:
             yield "time_entries", entries
+        if history.height:
+            yield "case_status_history", history
         done += cases.height
         if progress is not None:
             progress(done, options.cases, f"cases: {done:,} of {options.cases:,}")

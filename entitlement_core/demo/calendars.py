@@ -56,11 +56,12 @@ BUSINESS_HOURS: dict[str, tuple[str, int, dict[str, tuple[str, str]]]] = {
     "BH-24X7": ("24x7 Support", 2, {d: ("00:00", "24:00") for d in _WEEK}),
 }
 
-#: process_id -> (name, version, business_hours_id); index = process index.
-PROCESSES: dict[str, tuple[str, int, str]] = {
-    "EP-STANDARD-AMER": ("Standard SLA (Americas)", 2, "BH-US-EAST"),
-    "EP-STANDARD-EMEA": ("Standard SLA (EMEA)", 1, "BH-EMEA"),
-    "EP-PREMIER": ("Premier 24x7", 3, "BH-24X7"),
+#: process_id -> (name, version, business_hours_id, paused_statuses); index = process index.
+#: On Hold stops the Standard clocks but not Premier's (a 24x7 team keeps working held cases).
+PROCESSES: dict[str, tuple[str, int, str, str]] = {
+    "EP-STANDARD-AMER": ("Standard SLA (Americas)", 2, "BH-US-EAST", "Waiting on Customer;On Hold"),
+    "EP-STANDARD-EMEA": ("Standard SLA (EMEA)", 1, "BH-EMEA", "Waiting on Customer;On Hold"),
+    "EP-PREMIER": ("Premier 24x7", 3, "BH-24X7", "Waiting on Customer"),
 }
 
 # (process, milestone, priority, origin, target_minutes, warning_minutes)
@@ -121,6 +122,7 @@ def processes_frame() -> pl.DataFrame:
             "name": [v[0] for v in PROCESSES.values()],
             "version": [v[1] for v in PROCESSES.values()],
             "business_hours_id": [v[2] for v in PROCESSES.values()],
+            "paused_statuses": [v[3] for v in PROCESSES.values()],
         },
     ).collect()
 

@@ -25,6 +25,7 @@ import polars as pl
 from ..staging import conform
 from .calendars import PRIORITIES, target_matrix
 from .catalog import entity_ids
+from .history import status_history
 from .plan import ENTRY_COUNT_P, ENTRY_UNITS_P, CasePlan
 
 __all__ = ["ORIGINS", "case_chunk", "iter_case_chunks"]
@@ -83,8 +84,8 @@ def _local_seconds(z: np.ndarray, weekday: np.ndarray, u: np.ndarray, normal: np
 
 def case_chunk(
     plan: CasePlan, seed: int, start: int, stop: int, entry_offset: int
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Cases ``start .. stop - 1`` (0-based) and their time entries.
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Cases ``start .. stop - 1`` (0-based), their time entries and status histories.
 
     Parameters
     ----------
@@ -100,7 +101,8 @@ def case_chunk(
     Returns
     -------
     tuple of pl.DataFrame
-        ``cases`` and ``time_entries`` rows in the native schema.
+        ``cases``, ``time_entries`` and ``case_status_history`` rows in the native schema
+        (the histories: :mod:`.history`).
     """
     n = stop - start
     u = _uniforms(seed, start, n)
@@ -201,15 +203,23 @@ def case_chunk(
         pl.col("day").cast(pl.Date).alias("entry_date"),
         "minutes",
     )
-    return conform("cases", cases).collect(), conform("time_entries", entries).collect()
+    history = status_history(
+        seed,
+        start,
+        np.where(has_response, first_response, -1),
+        np.where(is_closed, closed, -1),
+        pl.Series(_STATUSES).gather(status),
+        cutoff,
+    )
+    return conform("cases", cases).collect(), conform("time_entries", entries).collect(), history
 
 
 def iter_case_chunks(
     plan: CasePlan, seed: int, chunk_size: int
-) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
-    """Yield ``(cases, time_entries)`` frames chunk by chunk, ``chunk_size`` cases each."""
+) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]]:
+    """Yield ``(cases, time_entries, case_status_history)`` frames, ``chunk_size`` cases a chunk."""
     entry_offset = 0
     for start in range(0, plan.total, chunk_size):
-        cases, entries = case_chunk(plan, seed, start, min(plan.total, start + chunk_size), entry_offset)
-        entry_offset += entries.height
-        yield cases, entries
+        chunk = case_chunk(plan, seed, start, min(plan.total, start + chunk_size), entry_offset)
+        entry_offset += chunk[1].height
+        yield chunk

@@ -17,7 +17,7 @@ Pure Polars and NumPy transforms (no database, no UI). The public surface:
 from .backtest import BACKTEST_COLUMNS, DEFAULT_HORIZONS, backtest, backtest_predictions
 from .band import BAND_COLUMNS, burn_band
 from .entitlements import FORECAST_COLUMNS, as_of_dates, forecast
-from .inputs import ForecastInputs, daily_consumption, forecast_inputs
+from .inputs import ForecastInputs, daily_consumption, forecast_inputs, shared_inputs
 from .options import DEFAULT_OPTIONS, ForecastOptions
 from .plans import CUSTOM_QUOTE, recommend_plan
 from .projection import PROJECTION_COLUMNS, project
@@ -41,4 +41,5 @@ __all__ = [
     "forecast_inputs",
     "project",
     "recommend_plan",
+    "shared_inputs",
 ]

@@ -33,7 +33,7 @@ import polars as pl
 
 from .entitlements import as_of_dates
 from .evidence import DailyIndex
-from .inputs import ForecastInputs, forecast_inputs
+from .inputs import ForecastInputs, shared_inputs
 from .options import DEFAULT_OPTIONS, ForecastOptions
 from .projection import project
 from .seasonality import to_days
@@ -254,7 +254,7 @@ def forecast_backtest_report(basis: Basis, *, horizons: Sequence[int] | None = N
     Grain: one row per (horizon, method) (:func:`backtest`). The straight
     line uses the settings' burn window, as the utilization report does.
     """
-    inputs = forecast_inputs(basis)
+    inputs = shared_inputs(basis)
     return backtest(
         inputs,
         as_of=basis.as_of,

@@ -29,6 +29,7 @@ __all__ = [
     "ForecastInputs",
     "daily_consumption",
     "forecast_inputs",
+    "shared_inputs",
 ]
 
 #: One row per (entitlement, local day) with consumption.
@@ -233,3 +234,9 @@ def forecast_inputs(
     )
     plans = basis.tables.plans.select(list(PLAN_SCHEMA)).collect()
     return ForecastInputs.from_frames(daily=daily, entitlements=entitlements, plans=plans)
+
+
+def shared_inputs(basis: Basis) -> ForecastInputs:
+    """:func:`forecast_inputs` of ``basis``, built once per basis (the forecast, its band and the
+    backtest of one data version and as-of value read the same bundle)."""
+    return basis.once("forecast_inputs", lambda: forecast_inputs(basis))

@@ -11,7 +11,9 @@ is the smallest plan whose cap covers projected usage. Here:
   offered only plans with a larger cap than its allotment;
 - a plan with an empty cap (unlimited) covers anything and comes after
   every capped plan; ties go to the lower ``annual_price``, then the name;
-- when no plan covers it: :data:`CUSTOM_QUOTE`.
+- when no plan covers it: :data:`CUSTOM_QUOTE` (also when the catalogue
+  has no plan of the usage type); with no plans at all (DOMAIN.md,
+  "References": ``plan`` is a name only), no recommendation (null).
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ def recommend_plan(projections: pl.LazyFrame, plans: pl.LazyFrame) -> pl.LazyFra
 
     Grain: one row per row of ``projections`` (``entitlement_id,
     usage_type, allotment, projected_at_end, start_date, end_date``), in
-    order. Rows of usage type ``none``, unlimited rows (no allotment) and
-    rows without a projection get no recommendation (null).
+    order. Rows of usage type ``none``, unlimited rows (no allotment), rows
+    without a projection, and every row when the catalogue is empty, get
+    no recommendation (null).
     """
     term_days = (pl.col("end_date") - pl.col("start_date")).dt.total_days() + 1
     annual = (pl.col("projected_at_end") * 365.0 / term_days).round(6)
@@ -61,9 +64,17 @@ def recommend_plan(projections: pl.LazyFrame, plans: pl.LazyFrame) -> pl.LazyFra
         .group_by("_row", maintain_order=True)
         .agg(pl.col("_plan").first().alias("_best"))
     )
+    # DOMAIN.md, "References": with no plans at all, ``plan`` is a name only and nothing is recommended.
+    offered = catalogue.select(pl.len().alias("_plans"))
     recommended = (
         wanted.select("_row")
         .join(best, on="_row", how="left")
-        .select("_row", pl.coalesce("_best", pl.lit(CUSTOM_QUOTE)).alias("recommended_plan"))
+        .join(offered, how="cross")
+        .select(
+            "_row",
+            pl.when(pl.col("_plans") > 0)
+            .then(pl.coalesce("_best", pl.lit(CUSTOM_QUOTE)))
+            .alias("recommended_plan"),
+        )
     )
     return rows.join(recommended, on="_row", how="left", maintain_order="left").drop("_row")

@@ -62,6 +62,8 @@ STANDARD_OBJECTS: dict[str, str | None] = {
     "Entitlement": "entitlements",
     "Case": "cases",
     "CaseMilestone": "case_milestones",
+    "CaseHistory": "case_status_history",
+    "CaseHistory2": "case_status_history",
     "BusinessHoursHoliday": None,
     "MilestoneType": None,
     "User": None,

@@ -30,12 +30,14 @@ from .files import DEFAULT_MAX_FILE_BYTES, Encoding
 from .mapping import STANDARD_OBJECTS, FieldMap, SalesforceMapping, load_mapping
 from .raw import LINE, RawTable
 from .sf_csv import Export, read_export
+from .sf_history import STOPS, history_sources, stopped_cases
 from .sf_ids import normalise_ids
 from .sf_objects import COMMON_REFS, DERIVED_SOURCES, FINISH, PREPARE, REFS, STANDARD, Context, number_text
 
 __all__ = ["is_salesforce_folder", "load_mapping", "read_salesforce", "salesforce_files"]
 
 _MINUTES_PER = {"minutes": 1, "hours": 60, "days": 1440}
+HISTORY_OBJECTS = ("CaseHistory", "CaseHistory2")
 _PLANS = "[[plans]]"
 
 
@@ -129,6 +131,9 @@ def read_salesforce(
         raise ProblemsError(problems)
     context = Context(exports, mapping)
     raws = [_raw_table(ex, context) for obj, ex in exports.items() if _table_of(obj, mapping)]
+    stops = stopped_cases(exports["Case"]) if "Case" in exports else None
+    if stops is not None:
+        raws.append(_raw_table(stops, context))
     targets = _mapping_rows(mapping, "targets")
     if targets is not None:
         raws.append(_raw_table(targets, context))
@@ -179,6 +184,8 @@ def _normalised(obj: str, ex: Export, mapping: SalesforceMapping, problems: list
 def _table_of(obj: str, mapping: SalesforceMapping) -> str | None:
     if obj == _PLANS:
         return "plans"
+    if obj == STOPS:
+        return "case_status_history"
     return mapping.objects[obj].table if obj in mapping.objects else STANDARD_OBJECTS.get(obj)
 
 
@@ -219,6 +226,8 @@ def _raw_table(ex: Export, context: Context) -> RawTable:
     if prepare is not None:
         ex = ex.with_frame(prepare(ex, context))
         ex.derived = DERIVED_SOURCES
+    if ex.object in (*HISTORY_OBJECTS, STOPS):
+        ex.derived = {**ex.derived, **history_sources(ex)}
     columns: dict[str, pl.Expr] = {}
     sources: dict[str, str] = {}
     rules = STANDARD.get(ex.object, {})

@@ -75,6 +75,4 @@ def read_export(
     data = read_regular_file(path, path.name, max_bytes=max_bytes)
     text = decode(data, path.name, encoding)
     frame, headers = csv_frame(text.data, path.name, strip_values=False)
-    return Export(
-        obj, path.name, hashlib.sha256(data).hexdigest(), frame, headers, encoding=text.describe()
-    )
+    return Export(obj, path.name, hashlib.sha256(data).hexdigest(), frame, headers, encoding=text.describe())

@@ -16,6 +16,7 @@ from ..schema import LATEST_DATE
 from . import sf_calendar
 from .mapping import SalesforceMapping
 from .sf_csv import Export
+from .sf_history import HISTORY_STANDARD, prepare_history
 from .sf_ids import to_18
 
 __all__ = [
@@ -51,6 +52,8 @@ REFS: dict[str, tuple[str, ...]] = {
         "SourceId", "BusinessHoursId",
     ),
     "CaseMilestone": ("CaseId", "MilestoneTypeId", "BusinessHoursId"),
+    "CaseHistory": ("CaseId",),
+    "CaseHistory2": ("CaseId",),
     "MilestoneTarget": ("BusinessHoursId",),
     "User": ("ManagerId", "ProfileId", "UserRoleId", "ContactId", "AccountId"),
 }  # fmt: skip
@@ -107,6 +110,7 @@ STANDARD: dict[str, dict[str, tuple[str, ...]]] = {
         "crm_elapsed_minutes": ("ElapsedTimeInMins",), "crm_stopped_minutes": ("StoppedTimeInMins",),
         "crm_actual_elapsed_minutes": ("ActualElapsedTimeInMins",),
     },
+    **HISTORY_STANDARD,
 }  # fmt: skip
 
 #: Ids by key prefix: SlaProcess records start with 552, MilestoneType records with 557.
@@ -210,10 +214,14 @@ def _lookup(frame: pl.DataFrame, key: str, names: pl.DataFrame, alias: str) -> p
 
 
 def number_text(number: pl.Expr) -> pl.Expr:
-    """A number as text, without ``.0`` when whole (so int columns accept it)."""
+    """A number as text, without ``.0`` when whole (so int columns accept it).
+
+    Beyond what a float holds exactly (2**53) the number stays as written in float form, so
+    the column's own bounds check refuses it with its line and field.
+    """
     return (
-        pl.when(number == number.round())
-        .then(number.round().cast(pl.Int64).cast(pl.String))
+        pl.when((number == number.round()) & (number.abs() < 2.0**53))
+        .then(number.round().cast(pl.Int64, strict=False).cast(pl.String))
         .otherwise(number.cast(pl.String))
     )
 
@@ -317,6 +325,8 @@ PREPARE = {
     "CaseMilestone": _prepare_case_milestone,
     "Holiday": _prepare_holiday,
     "MilestoneTarget": _prepare_target,
+    "CaseHistory": prepare_history,
+    "CaseHistory2": prepare_history,
 }
 
 

@@ -8,9 +8,12 @@ region, owner) and entitlement (plan, usage type), which come with the
 instance or from the context.
 
 - :data:`COUNTS` (per group and UTC day the milestone started): instances,
-  ``met``, ``violated``, ``at_risk``, ``open``, ``paused``. Weeks and months
-  are sums of days; compliance is ``met / (met + violated)`` of any sum
-  (:func:`entitlement_core.sla.compliance.compliance_ratio`).
+  ``met``, ``violated``, ``at_risk``, ``open``, ``paused``, and the SLA
+  time of the measured ones in whole business seconds: ``running_seconds``
+  (elapsed, the clock running) and ``paused_seconds`` (the clock stopped).
+  Weeks and months are sums of days; compliance is ``met / (met +
+  violated)`` of any sum (:func:`entitlement_core.sla.compliance.compliance_ratio`),
+  the paused share ``paused / (running + paused)``.
 - :data:`MARGINS` (per group, week started, status and margin in whole
   business seconds): a histogram of the margins of completed milestones.
   Medians and percentiles come from it, never from concatenated rows; it is
@@ -27,12 +30,17 @@ import polars as pl
 
 from . import ANY_ROWS, Frame, Kernel, conform_partial
 
-__all__ = ["COUNTS", "COUNT_SCHEMA", "GROUP_KEYS", "MARGINS", "MARGIN_SCHEMA", "STATUSES", "SlaContext"]
+__all__ = [
+    "COUNTS", "COUNT_SCHEMA", "GROUP_KEYS", "MARGINS", "MARGIN_SCHEMA", "STATUSES", "TIME_COLUMNS",
+    "SlaContext",
+]  # fmt: skip
 
 #: The keys of a milestone group (the compliance breakdowns and the sidebar filters).
 GROUP_KEYS = ("milestone", "priority", "origin", "tier", "region", "owner", "plan", "usage_type")
 #: Statuses counted, in the order of the partial's columns.
 STATUSES = ("met", "violated", "at_risk", "open", "paused")
+#: SLA time of the measured milestones, in whole business seconds (exact sums).
+TIME_COLUMNS = ("running_seconds", "paused_seconds")
 #: Dimensions the context adds per entitlement (the instances carry the others).
 CONTEXT_KEYS = ("region", "plan", "usage_type")
 
@@ -41,6 +49,7 @@ COUNT_SCHEMA: dict[str, pl.DataType] = {
     "started_date": pl.Date(),
     "instances": pl.Int64(),
     **{s: pl.Int64() for s in STATUSES},
+    **{t: pl.Int64() for t in TIME_COLUMNS},
 }
 
 MARGIN_SCHEMA: dict[str, pl.DataType] = {
@@ -73,15 +82,27 @@ def _grouped(instances: Frame, context: SlaContext | None) -> pl.LazyFrame:
     return frame.with_columns(missing) if missing else frame
 
 
+def _seconds(minutes: str) -> pl.Expr:
+    """The sum of a minutes column over the measured instances (with a status), in whole seconds each."""
+    measured = pl.col("status").is_not_null()
+    per_row = (pl.col(minutes).fill_null(0.0) * 60).round(0).cast(pl.Int64)
+    return per_row.filter(measured).sum().cast(pl.Int64)
+
+
 def counts_kernel(instances: Frame, context: SlaContext | None = None, as_of: Any = None) -> pl.DataFrame:
-    """Instances and statuses per group and day started, of a slice of milestone instances."""
+    """Instances, statuses and SLA time per group and day started, of a slice of milestone instances."""
+    frame = _grouped(instances, context)
+    have = frame.collect_schema().names()
+    # Instances measured without a stopped clock carry no paused time.
+    absent = [pl.lit(0.0).alias(c) for c in ("elapsed_minutes", "paused_minutes") if c not in have]
     counts = (
-        _grouped(instances, context)
-        .with_columns(pl.col("started_at").dt.date().alias("started_date"))
+        frame.with_columns(*absent, pl.col("started_at").dt.date().alias("started_date"))
         .group_by(*GROUP_KEYS, "started_date")
         .agg(
             pl.len().cast(pl.Int64).alias("instances"),
             *[(pl.col("status") == s).sum().cast(pl.Int64).alias(s) for s in STATUSES],
+            _seconds("elapsed_minutes").alias("running_seconds"),
+            _seconds("paused_minutes").alias("paused_seconds"),
         )
     )
     return conform_partial(counts.collect(), COUNT_SCHEMA)
@@ -124,7 +145,7 @@ COUNTS = Kernel(
     partition=ANY_ROWS,
     schema=COUNT_SCHEMA,
     kernel=counts_kernel,
-    combine=_sum([*GROUP_KEYS, "started_date"], ["instances", *STATUSES], COUNT_SCHEMA),
+    combine=_sum([*GROUP_KEYS, "started_date"], ["instances", *STATUSES, *TIME_COLUMNS], COUNT_SCHEMA),
     finish=_identity,
     grain="one row per milestone group and UTC day started, with instances",
 )

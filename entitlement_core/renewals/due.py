@@ -33,14 +33,18 @@ def renewals_due(basis: Basis, *, within_days: int = 90) -> pl.DataFrame:
     Returns
     -------
     pl.DataFrame
-        The utilization columns (``pct_used``, ``projected_at_end``,
-        ``recommended_plan`` among them) plus ``days_to_end``,
+        The utilization columns with the forecast's
+        (:func:`~entitlement_core.usage.utilization.with_forecast`:
+        ``pct_used``, ``expected_at_end``, ``projected_p10`` ..
+        ``projected_p90``, the forecast's ``recommended_plan`` among them) plus ``days_to_end``,
         ``is_renewed``, ``renewed_by_id``, ``chain_root_id``,
         ``term_index``, ``chain_length``, ``previous_entitlement_id``,
         ``previous_consumed`` and ``previous_pct_used`` (the term it
         renewed, if any); soonest end first.
     """
-    util = basis.mart("utilization").lazy()
+    from ..usage.utilization import utilization_forecast
+
+    util = utilization_forecast(basis).lazy()
     ents = basis.tables.entitlements
     previous = util.select(
         pl.col("entitlement_id").alias("renewal_of"),

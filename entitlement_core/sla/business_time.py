@@ -46,6 +46,8 @@ _UTC = pl.Datetime("us", "UTC")
 #: Up to this many calendars, ids map to codes by one vectorised comparison each.
 _COMPARE_IDS = 16
 _WEEK_MINUTES = 7 * 24 * 60
+#: Keys looked up per block (working arrays of 2 MiB each).
+_BLOCK = 1 << 18
 #: The last day a target is sought on (a month past schema.LATEST_DATE).
 _LAST_TARGET_DAY = dt.date(2200, 1, 31)
 
@@ -66,6 +68,12 @@ def _both(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
     if a is None or b is None:
         return b if a is None else a
     return a & b
+
+
+def minutes_us(minutes: pl.Series) -> np.ndarray:
+    """Minutes as whole microseconds (nulls and negatives as 0)."""
+    n_us = np.rint(np.maximum(minutes.cast(pl.Float64).fill_null(0).to_numpy(), 0) * MINUTE_US)
+    return n_us.astype(np.int64)
 
 
 def _with_nulls(values: pl.Series, valid: np.ndarray | None) -> pl.Series:
@@ -243,10 +251,25 @@ class BusinessCalendars:
         return keys
 
     def _totals(self, keys: np.ndarray) -> np.ndarray:
-        """Business microseconds before each key, counted from the start of the key space."""
+        """Business microseconds before each key, counted from the start of the key space.
+
+        Large inputs go through in blocks of :data:`_BLOCK` keys, so the
+        working arrays stay in the processor's cache instead of being
+        allocated (and faulted in) at full length for every step.
+        """
+        if len(keys) <= _BLOCK:
+            return self._totals_block(keys, np.empty_like(keys), np.empty(len(keys), dtype=bool))
+        out = np.empty_like(keys)
+        scratch, moved = np.empty(_BLOCK, dtype=np.int64), np.empty(_BLOCK, dtype=bool)
+        for lo in range(0, len(keys), _BLOCK):
+            part = keys[lo : lo + _BLOCK]
+            n = len(part)
+            out[lo : lo + n] = self._totals_block(part, scratch[:n], moved[:n])
+        return out
+
+    def _totals_block(self, keys: np.ndarray, scratch: np.ndarray, moved: np.ndarray) -> np.ndarray:
         a = self._arrays()
-        scratch = np.empty_like(keys)
-        i = a["starts"].search(keys, scratch)  # the last interval opening at or before the key
+        i = a["starts"].search(keys, scratch, moved)  # the last interval opening at or before the key
         out = np.take(a["end"], i, mode="clip")
         np.minimum(out, keys, out=out)
         out += np.take(a["before_minus_start"], i, mode="clip", out=scratch)
@@ -295,21 +318,27 @@ class BusinessCalendars:
         Berlin Mon-Fri 09:00-17:00: Thu 2026-06-11 15:00 + 120 = Thu 17:00
         (the closing moment), Fri 06-12 16:00 + 120 = Mon 06-15 10:00.
         """
-        a = self._arrays()
         code = self._codes(calendar_id)
         s, s_ok = _epoch_us(start)
         n_ok = minutes.is_not_null().to_numpy() if minutes.null_count() else None
-        n_us = np.rint(np.maximum(minutes.cast(pl.Float64).fill_null(0).to_numpy(), 0) * MINUTE_US)
-        n_us = n_us.astype(np.int64)
+        n_us = minutes_us(minutes)
         keys = self._keys(code, s, s_ok)
-        wanted = self._totals(keys) + n_us
+        target, inside = self._reach(code, s, keys, self._totals(keys), n_us)
+        out = pl.Series("target_at", target, dtype=pl.Int64).cast(_UTC)
+        return _with_nulls(out, _both(_both(s_ok, n_ok), inside))
+
+    def _reach(
+        self, code: np.ndarray, s: np.ndarray, keys: np.ndarray, s_totals: np.ndarray, n_us: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The earliest moment (epoch us) ``n_us`` business microseconds after ``s``, and whether
+        the calendar reaches it within its range (``keys``, ``s_totals``: the key and total of ``s``)."""
+        a = self._arrays()
+        wanted = s_totals + n_us
         # The first interval whose running total at its close reaches the wanted total.
         j = a["totals"].search(wanted)
         inside = (j >= np.take(a["first"], code)) & (j <= np.take(a["last"], code)) | (n_us == 0)
         target_key = wanted - np.take(a["before_minus_start"], j, mode="clip")
-        target = s + np.maximum(target_key - keys, 0)
-        out = pl.Series("target_at", target, dtype=pl.Int64).cast(_UTC)
-        return _with_nulls(out, _both(_both(s_ok, n_ok), inside))
+        return s + np.maximum(target_key - keys, 0), inside
 
 
 def _frame_calendars(

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 
@@ -40,6 +40,7 @@ __all__ = [
     "margin_stats",
     "margin_summary",
     "margins_of",
+    "paused_from_counts",
     "violations",
 ]
 
@@ -120,6 +121,40 @@ def from_counts(
     grouped = frame.group_by(keys).agg(sums) if keys else frame.select(sums)
     out = grouped.with_columns(compliance_ratio())
     return out.sort(keys, nulls_last=True) if keys else out
+
+
+def paused_from_counts(
+    counts: pl.DataFrame | pl.LazyFrame, *, where: pl.Expr | None = None
+) -> dict[str, Any]:
+    """How much SLA time was paused, summed from the counts partial (the figure beside compliance).
+
+    ``sla_minutes`` = running + paused business minutes of the measured
+    milestones (from each one's start to its completion, or the as-of
+    moment while open); ``paused_minutes`` the part with the clock
+    stopped, which compliance excludes; ``paused_share`` = paused /
+    sla_minutes (None when there is no SLA time); ``paused_now`` the
+    milestones paused at the as-of moment.
+    """
+    frame = counts.lazy()
+    if where is not None:
+        frame = frame.filter(where)
+    row = (
+        frame.select(
+            pl.col("running_seconds").sum().cast(pl.Int64),
+            pl.col("paused_seconds").sum().cast(pl.Int64),
+            pl.col("paused").sum().cast(pl.Int64),
+        )
+        .collect()
+        .row(0)
+    )
+    running, paused = (row[0] or 0) / 60, (row[1] or 0) / 60
+    total = running + paused
+    return {
+        "paused_minutes": paused,
+        "sla_minutes": total,
+        "paused_share": paused / total if total > 0 else None,
+        "paused_now": int(row[2] or 0),
+    }
 
 
 def compliance(

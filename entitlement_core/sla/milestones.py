@@ -19,9 +19,10 @@ Rules, in the order they apply
 3. The most specific target wins: priority and origin, then priority, then
    origin, then any (a target with an empty priority or origin matches
    every value; values compare case-insensitively).
-4. Calendar: the process's business hours, else the entitlement's, else
-   24x7. An id with no ``business_hours`` row is measured 24x7 too (the
-   validator reports the dangling reference).
+4. Calendar, the first that is set: the milestone target's own business
+   hours, the process's, the case's (``cases.business_hours_id``), the
+   entitlement's; else 24x7. An id with no ``business_hours`` row is
+   measured 24x7 too (the validator reports the dangling reference).
 5. As of ``as_of``: an instance started later does not exist yet; a
    completion later has not happened yet (the instance is open). An as-of
    date means the end of that day in the zone of the instance's business
@@ -32,6 +33,9 @@ Rules, in the order they apply
    it (the business minutes from the start to that moment are the
    budget). The product's own computation is ``computed_target_at``
    (:mod:`.reconciliation` lists where the two differ).
+7. Paused clocks: business time while the case is in a status its
+   process pauses on does not count (:mod:`.pauses` finds the intervals,
+   :mod:`.clock` measures; :mod:`.measure` applies them).
 """
 
 from __future__ import annotations
@@ -43,11 +47,12 @@ import polars as pl
 from ..asof import AsOf, AsOfLike, as_of_value
 from ..staging import Tables
 from ..usage.terms import known_zones
-from .business_time import BusinessCalendars
-from .status import STATUS_ORDER, milestone_status
+from .measure import measure_instances
+from .status import STATUS_ORDER
 
 __all__ = [
     "FIRST_RESPONSE",
+    "HOURS_LEVELS",
     "INSTANCE_SCHEMA",
     "RESOLUTION",
     "STATUS_ORDER",
@@ -82,14 +87,19 @@ INSTANCE_SCHEMA: dict[str, pl.DataType] = {
     "elapsed_minutes": pl.Float64(),
     "status": pl.String(),
     "margin_minutes": pl.Float64(),
+    "paused_minutes": pl.Float64(),
+    "as_of_at": pl.Datetime("us", "UTC"),
 }
+
+#: Business-hours columns of each level, first set wins (DOMAIN.md "Which business hours").
+HOURS_LEVELS = ("target_hours_id", "process_hours_id", "case_hours_id", "entitlement_hours_id")
 
 _CONTEXT = [
     "case_id",
     "entitlement_id",
     "account_id",
     "process_id",
-    "business_hours_id",
+    *HOURS_LEVELS[1:],
     "priority",
     "origin",
     "tier",
@@ -121,12 +131,17 @@ def _case_context(tables: Tables) -> pl.LazyFrame:
             "priority",
             "origin",
             "is_deleted",
+            pl.col("business_hours_id").alias("case_hours_id"),
         )
         .join(entitlements, on="entitlement_id", how="inner")
         .join(processes, on="process_id", how="left")
         .join(accounts, on="account_id", how="left")
-        .with_columns(pl.coalesce("process_hours_id", "entitlement_hours_id").alias("business_hours_id"))
     )
+
+
+def _with_calendar(instances: pl.LazyFrame) -> pl.LazyFrame:
+    """``business_hours_id``: the first set of the target's, process's, case's, entitlement's (DOMAIN.md)."""
+    return instances.with_columns(pl.coalesce(*HOURS_LEVELS).alias("business_hours_id"))
 
 
 def _norm(column: str) -> pl.Expr:
@@ -160,6 +175,7 @@ def best_targets(requests: pl.LazyFrame, targets: pl.LazyFrame) -> pl.LazyFrame:
         _norm("origin").alias("_origin"),
         "target_minutes",
         "warning_minutes",
+        "business_hours_id",
     )
     request_keys = ["process_id", "milestone", "priority", "origin"]
     combos = requests.select(request_keys).unique()
@@ -178,6 +194,7 @@ def best_targets(requests: pl.LazyFrame, targets: pl.LazyFrame) -> pl.LazyFrame:
                 *keys,
                 pl.col("target_minutes").alias(f"_minutes_{level}"),
                 pl.col("warning_minutes").alias(f"_warning_{level}"),
+                pl.col("business_hours_id").alias(f"_hours_{level}"),
             )
         )
         out = out.join(level_targets, on=["process_id", "milestone", *keys], how="left")
@@ -193,6 +210,7 @@ def best_targets(requests: pl.LazyFrame, targets: pl.LazyFrame) -> pl.LazyFrame:
         *request_keys,
         winner("_minutes_").alias("target_minutes"),
         winner("_warning_").alias("warning_minutes"),
+        winner("_hours_").alias("target_hours_id"),
     )
     return requests.join(resolved, on=request_keys, how="left", nulls_equal=True)
 
@@ -214,6 +232,7 @@ def _imported(context: pl.LazyFrame, tables: Tables) -> pl.LazyFrame:
             pl.lit(True).alias("is_imported"),
         )
         .drop("own_minutes")
+        .pipe(_with_calendar)
     )
 
 
@@ -242,10 +261,11 @@ def _derived(context: pl.LazyFrame, tables: Tables) -> pl.LazyFrame:
                 pl.col(completed_at).alias("completed_at"),
                 "target_minutes",
                 "warning_minutes",
+                "target_hours_id",
                 pl.lit(False).alias("is_imported"),
             )
         )
-    return pl.concat(parts)
+    return _with_calendar(pl.concat(parts))
 
 
 def with_instance_as_of(instances: pl.LazyFrame, tables: Tables, as_of: AsOf) -> pl.LazyFrame:
@@ -258,63 +278,6 @@ def with_instance_as_of(instances: pl.LazyFrame, tables: Tables, as_of: AsOf) ->
         instances.join(moments.lazy(), on="business_hours_id", how="left", maintain_order="left")
         .with_columns(pl.col("as_of_at").fill_null(utc).alias("_as_of_at"))
         .drop("as_of_at")
-    )
-
-
-def _measure(
-    pending: pl.DataFrame,
-    tables: Tables,
-    *,
-    as_of: AsOf,
-    at_risk_fraction: float,
-) -> pl.DataFrame:
-    """Add ``target_at`` (of record, else computed), ``computed_target_at``, ``elapsed_minutes``,
-    the warning window, status and margin.
-
-    The budget of an instance is its ``target_minutes``, or for a target of
-    record the business minutes from the start to that moment: minutes left
-    = budget - elapsed, so at-risk and margin follow the target of record.
-
-    ``pending`` carries ``_as_of_at``, each instance's as-of moment.
-    """
-    ids = pending["business_hours_id"].drop_nulls().unique().to_list()
-    recorded = pending["recorded_target_at"]
-    # Completions are never before starts in valid data; taking both guards against bad rows.
-    moments = pl.concat([pending["started_at"], pending["completed_at"], recorded])
-    earliest: dt.datetime = moments.min()  # type: ignore[assignment]
-    latest: dt.datetime | None = recorded.max()  # type: ignore[assignment]
-    calendars = BusinessCalendars.covering(
-        tables.business_hours,
-        tables.holidays,
-        first_at=min(earliest, as_of.earliest),
-        last_at=max(latest, as_of.latest) if latest is not None else as_of.latest,
-        horizon_minutes=float(pending["target_minutes"].max() or 0),  # type: ignore[arg-type]
-        calendar_ids=ids,
-    )
-    calendar, started = pending["business_hours_id"], pending["started_at"]
-    until = pending.select(pl.coalesce("completed_at", "_as_of_at")).to_series()
-    computed = calendars.add_minutes(calendar, started, pending["target_minutes"])
-    to_record = calendars.minutes_between(calendar, started, recorded)
-    return (
-        pending.with_columns(
-            computed.alias("computed_target_at"),
-            pl.coalesce(recorded, computed).alias("target_at"),
-            calendars.minutes_between(calendar, started, until).alias("elapsed_minutes"),
-            pl.when(recorded.is_not_null())
-            .then(pl.lit(to_record))
-            .otherwise(pl.col("target_minutes").cast(pl.Float64))
-            .alias("_budget_minutes"),
-        )
-        .with_columns(
-            pl.coalesce(
-                pl.col("warning_minutes").cast(pl.Float64),
-                pl.coalesce(pl.col("target_minutes").cast(pl.Float64), "_budget_minutes") * at_risk_fraction,
-            ).alias("warning_minutes"),
-        )
-        .with_columns(
-            milestone_status(pl.col("_as_of_at"), budget="_budget_minutes").alias("status"),
-            (pl.col("_budget_minutes") - pl.col("elapsed_minutes")).alias("margin_minutes"),
-        )
     )
 
 
@@ -356,8 +319,10 @@ def milestone_instances(
     -------
     pl.LazyFrame
         Columns of :data:`INSTANCE_SCHEMA`. ``status`` is ``met``,
-        ``violated``, ``at_risk`` or ``open`` (null for an imported record
-        with no target anywhere); ``margin_minutes`` = target - elapsed.
+        ``violated``, ``at_risk``, ``paused`` or ``open`` (null for an imported record
+        with no target anywhere); ``margin_minutes`` = target - elapsed;
+        ``paused_minutes`` the business minutes its clock was stopped;
+        ``as_of_at`` the moment it is measured at (its own, for an as-of date).
 
     Examples
     --------
@@ -393,5 +358,5 @@ def milestone_instances(
     )
     if pending.is_empty():
         return pl.LazyFrame(schema=INSTANCE_SCHEMA)
-    measured = _measure(pending, tables, as_of=as_of, at_risk_fraction=at_risk_fraction)
+    measured = measure_instances(pending, tables, as_of=as_of, at_risk_fraction=at_risk_fraction)
     return measured.lazy().select([pl.col(name).cast(dtype) for name, dtype in INSTANCE_SCHEMA.items()])

@@ -47,18 +47,20 @@ class SortedIndex:
         self.steps = int(counts.max()) if len(counts) else 0
         self.padded = np.append(self.values, _BIG).astype(np.int64)
 
-    def search(self, q: np.ndarray, scratch: np.ndarray | None = None) -> np.ndarray:
+    def search(
+        self, q: np.ndarray, scratch: np.ndarray | None = None, moved: np.ndarray | None = None
+    ) -> np.ndarray:
         """Insertion points of the queries ``q`` (int64, >= 0).
 
-        ``scratch``, an int64 array like ``q``, is overwritten (it saves an
-        allocation on large inputs).
+        ``scratch``, an int64 array like ``q``, and ``moved``, a Boolean one,
+        are overwritten (they save allocations on large inputs).
         """
         scratch = np.empty_like(q) if scratch is None else scratch
         np.floor_divide(q, self.width, out=scratch)
         # mode="clip" puts queries above the last bucket in it (answer: all values).
         j = np.take(self.first, scratch, mode="clip")
         ahead = np.less_equal if self.side == "right" else np.less
-        moved = np.empty(q.shape, dtype=bool)
+        moved = np.empty(q.shape, dtype=bool) if moved is None else moved
         for _ in range(min(self.steps, _MAX_STEPS)):
             np.take(self.padded, j, mode="clip", out=scratch)
             ahead(scratch, q, out=moved)

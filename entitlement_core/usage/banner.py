@@ -14,11 +14,13 @@ healthy     Customer has 3 cases remaining
 near_limit  Customer has 1 case remaining / Customer has 12.5 hours remaining
 exhausted   Entitlement exhausted: 0 cases remaining. Offer an upgrade (recommended: Pro)
 over_cap    Entitlement over cap: 2 cases over the limit. Offer an upgrade (recommended: Pro)
+over_cap    Entitlement over cap: 12 hours over the limit. No larger plan: offer a custom quote
 unlimited   Unlimited entitlement: 40 cases used this term
 not_started Entitlement not started: the term begins 2026-09-01
 expired     Entitlement expired on 2025-12-31
 =========== ============================================================
 
+Without a plan catalogue (no plans imported) the offer is "Offer a larger allotment".
 With ``overflow = block`` an exhausted or over-cap banner also says that new
 cases are blocked (DOMAIN.md, "Overflow").
 """
@@ -58,12 +60,16 @@ def banner_expr(recommended: pl.Expr | None = None) -> pl.Expr:
     """The banner sentence for each row of a utilization frame (aliased ``banner``)."""
     if recommended is None:
         recommended = pl.col("recommended_plan")
+    from ..forecast.plans import CUSTOM_QUOTE
+
     unit = pl.col("unit").fill_null("cases")
-    offer = pl.concat_str(
-        pl.lit(". Offer an upgrade"),
-        pl.when(recommended.is_not_null())
-        .then(pl.concat_str(pl.lit(" (recommended: "), recommended, pl.lit(")")))
-        .otherwise(pl.lit("")),
+    # An offer always names what to offer: a plan, a custom quote, or (no plan catalogue) a larger allotment.
+    offer = (
+        pl.when(recommended == CUSTOM_QUOTE)
+        .then(pl.lit(". No larger plan: offer a custom quote"))
+        .when(recommended.is_not_null())
+        .then(pl.concat_str(pl.lit(". Offer an upgrade (recommended: "), recommended, pl.lit(")")))
+        .otherwise(pl.lit(". Offer a larger allotment"))
     )
     blocked = (
         pl.when(pl.col("overflow") == "block").then(pl.lit(". New cases are blocked")).otherwise(pl.lit(""))

@@ -30,6 +30,9 @@ BURNDOWN_SCHEMA = {
     "projected_remaining": pl.Float64,
     "cap": pl.Float64,
     "is_projection": pl.Boolean,
+    "expected_consumed": pl.Float64,
+    "band_p10": pl.Float64,
+    "band_p90": pl.Float64,
 }
 
 
@@ -92,7 +95,12 @@ def burndown(basis: Basis, entitlement_id: str) -> pl.DataFrame:
     From the as-of day to the end of the term, ``projected_consumed`` grows
     by the burn rate each day (``consumed`` of the as-of day plus
     ``burn_rate_per_day * days after``), ``is_projection`` marks those days
-    after the as-of day. An unknown entitlement gives an empty frame.
+    after the as-of day. From the as-of day on, ``expected_consumed`` and
+    ``band_p10 .. band_p90`` are the forecast's expected cumulative
+    consumption and its 10-90 band (:func:`entitlement_core.forecast.burn_band`,
+    the same posterior as the ``forecast`` mart: the band's last day is the
+    interval ``projected_p10 .. projected_p90``). An unknown entitlement
+    gives an empty frame.
 
     Examples
     --------
@@ -116,6 +124,14 @@ def burndown(basis: Basis, entitlement_id: str) -> pl.DataFrame:
     cap = pl.lit(row["cap"], dtype=pl.Float64)
     burn = pl.lit(row["burn_rate_per_day"], dtype=pl.Float64)
     projected = pl.lit(row["consumed"], dtype=pl.Float64) + burn * after
+    from ..forecast import burn_band, shared_inputs
+
+    band = burn_band(shared_inputs(basis), [entitlement_id], as_of=basis.as_of).select(
+        "date",
+        pl.col("projected").alias("expected_consumed"),
+        pl.col("projected_p10").alias("band_p10"),
+        pl.col("projected_p90").alias("band_p90"),
+    )
     return (
         days.join(daily, on="date", how="left")
         .sort("date")
@@ -132,5 +148,6 @@ def burndown(basis: Basis, entitlement_id: str) -> pl.DataFrame:
             cap.alias("cap"),
             (after > 0).alias("is_projection"),
         )
+        .join(band.lazy(), on="date", how="left", maintain_order="left")
         .collect()
     )

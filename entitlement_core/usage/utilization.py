@@ -35,6 +35,8 @@ Grain: one row per entitlement (any status), computed from
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from ..asof import AsOfLike
@@ -43,23 +45,38 @@ from ..kernels.ledger import QUANTITY
 from ..settings import Settings, Thresholds
 from ..staging import Tables
 from .banner import banner_expr
-from .plans import projected_annual_usage, projected_at_end, projected_shortfall, recommend_plans
+from .plans import projected_at_end, projected_shortfall
+
+if TYPE_CHECKING:
+    from ..basis import Basis
 
 __all__ = [
     "ATTENTION_STATUSES",
+    "FORECAST_SHOWN",
     "STATUS_ORDER",
     "UTILIZATION_COLUMNS",
+    "forecast_figures",
     "near_limit",
     "status_expr",
     "status_rank",
     "utilization",
+    "utilization_forecast",
     "utilization_mart",
+    "with_forecast",
 ]
 
 #: Statuses from worst to best (the order of the near-limit report and "needs attention").
 STATUS_ORDER = ("over_cap", "exhausted", "near_limit", "healthy", "unlimited", "not_started", "expired")
 #: Statuses that need attention: no allotment left, or close to it.
 ATTENTION_STATUSES = ("over_cap", "exhausted", "near_limit")
+
+#: The forecast's figures the utilization mart carries (:mod:`entitlement_core.forecast`), by their names
+#: here: ``expected_at_end`` is the forecast's expected consumption at the end of the term,
+#: ``expected_run_out_date`` its median run-out date.
+FORECAST_SHOWN = (
+    "expected_at_end", "projected_p10", "projected_p50", "projected_p90", "prob_run_out",
+    "expected_shortfall", "expected_run_out_date", "is_founded", "prior_source", "own_days", "weight_own",
+)  # fmt: skip
 
 UTILIZATION_COLUMNS = (
     "entitlement_id", "name", "account_id", "account_name", "tier", "region", "owner", "plan",
@@ -112,16 +129,66 @@ def _run_out_date() -> pl.Expr:
     return pl.when(day <= pl.col("end_date")).then(day)
 
 
+def forecast_figures(forecast: pl.DataFrame) -> pl.LazyFrame:
+    """The forecast's columns a utilization frame takes on, renamed where the straight line has the name.
+
+    Grain: one row per entitlement of ``forecast`` (the ``forecast`` mart).
+    """
+    return forecast.lazy().select(
+        "entitlement_id",
+        pl.col("projected_at_end").alias("expected_at_end"),
+        "projected_p10", "projected_p50", "projected_p90", "prob_run_out", "expected_shortfall",
+        pl.col("projected_exhaustion_date").alias("expected_run_out_date"),
+        "is_founded", "prior_source", "own_days", "weight_own", "projected_annual_usage", "recommended_plan",
+    )  # fmt: skip
+
+
+def with_forecast(util: pl.DataFrame, forecast: pl.DataFrame) -> pl.DataFrame:
+    """A utilization frame with the forecast's figures: what every page, upsell, renewals and alerts read.
+
+    Grain: one row per row of ``util``, in order. Appends
+    :data:`FORECAST_SHOWN`; ``recommended_plan`` and ``projected_annual_usage``
+    become the forecast's (:func:`entitlement_core.forecast.recommend_plan` on
+    the expected consumption) and the ``banner`` offers that plan. The
+    straight-line columns stay as they are.
+    """
+    replaced = ("recommended_plan", "projected_annual_usage", "banner", *FORECAST_SHOWN)
+    order = [*[c for c in util.columns if c not in FORECAST_SHOWN], *FORECAST_SHOWN]
+    return (
+        util.lazy()
+        .drop([c for c in replaced if c in util.columns])
+        .join(forecast_figures(forecast), on="entitlement_id", how="left", maintain_order="left")
+        .with_columns(banner_expr())
+        .select(order)
+        .collect()
+    )
+
+
+def utilization_forecast(basis: Basis) -> pl.DataFrame:
+    """The utilization mart :func:`with_forecast` of the basis (computed once per basis)."""
+    return basis.once(
+        ("utilization", "forecast"), lambda: with_forecast(basis.mart("utilization"), basis.mart("forecast"))
+    )
+
+
 def utilization_mart(positions: pl.DataFrame, accounts: pl.LazyFrame, plans: pl.LazyFrame) -> pl.DataFrame:
     """The utilization mart of :attr:`Basis.positions <entitlement_core.basis.Basis.positions>`.
 
     Returns :data:`UTILIZATION_COLUMNS`, one row per entitlement, by
     ``entitlement_id``. Invariant: ``consumed + remaining = cap`` wherever
-    ``cap`` is set.
+    ``cap`` is set. Its projections are the straight line (DOMAIN.md, "Burn
+    rate, projection"), as fast as the SQL that computes them; the
+    recommended plan (and the banner's offer) is the one plan rule
+    (:func:`entitlement_core.forecast.recommend_plan`) applied to the
+    straight-line projection. :func:`with_forecast` adds the forecast.
     """
+    from ..forecast.plans import recommend_plan
+
     names = accounts.select("account_id", pl.col("name").alias("account_name"), "tier", "region", "owner")
     base = positions.lazy().join(names, on="account_id", how="left")
-    recommended = recommend_plans(base, plans)
+    catalogue = plans.select(
+        "plan", "usage_type", pl.col("cap").cast(pl.Float64), pl.col("annual_price").cast(pl.Float64)
+    )
     shown = base.with_columns(
         status_expr(),
         in_units("cap_base").alias("cap"),
@@ -135,13 +202,20 @@ def utilization_mart(positions: pl.DataFrame, accounts: pl.LazyFrame, plans: pl.
         ),
         projected_at_end().alias("projected_at_end"),
         projected_shortfall().alias("projected_shortfall"),
-        projected_annual_usage().alias("projected_annual_usage"),
         money("overage_rate").alias("overage_rate"),
         pl.when(pl.col("cap_base").is_not_null() & (pl.col("remaining_base") <= 0))
         .then(pl.col("cap_reached_date"))
         .otherwise(_run_out_date())
         .alias("projected_exhaustion_date"),
     )  # fmt: skip
+    projected = shown.select(
+        "entitlement_id", "usage_type", "start_date", "end_date",
+        pl.col("cap").cast(pl.Float64).alias("allotment"),
+        pl.col("projected_at_end").cast(pl.Float64),
+    )  # fmt: skip
+    recommended = recommend_plan(projected, catalogue).select(
+        "entitlement_id", "projected_annual_usage", "recommended_plan"
+    )
     return (
         shown.join(recommended, on="entitlement_id", how="left")
         .with_columns(banner_expr())

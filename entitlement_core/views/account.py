@@ -1,4 +1,5 @@
-"""The Account page's view model: find a customer, their eligibility now, cases, consumption and grants.
+"""The Account page's view model: find a customer, their eligibility now, cases, the next SLA breach,
+consumption and grants.
 
 Everything comes from the shared marts (one intermediate layer for the
 whole data), restricted to the account: the same figures as every other
@@ -99,6 +100,13 @@ class AccountView:
     weekly: pl.DataFrame
     reconciliation: pl.DataFrame
     counters: int
+    #: The next breach of each of the account's open cases, soonest first (the ``next-breaches`` mart).
+    breaches: pl.DataFrame
+
+    @property
+    def next_breach(self) -> dict[str, Any] | None:
+        """The account's soonest next breach (None when no case has a running milestone)."""
+        return self.breaches.row(0, named=True) if self.breaches.height else None
 
 
 def account_view(basis: Basis, account_id: str, *, case_rows: int = 500) -> AccountView:
@@ -106,7 +114,10 @@ def account_view(basis: Basis, account_id: str, *, case_rows: int = 500) -> Acco
     tables = basis.tables
     accounts = tables.accounts.filter(pl.col("account_id") == account_id).collect()
     info = accounts.row(0, named=True) if accounts.height else {"account_id": account_id, "name": None}
-    util = basis.mart("utilization").filter(pl.col("account_id") == account_id)
+    from ..usage.utilization import utilization_forecast
+
+    # The banner offers the plan every page recommends (the forecast's).
+    util = utilization_forecast(basis).filter(pl.col("account_id") == account_id)
     ids = util.get_column("entitlement_id").implode()
     processes = tables.entitlement_processes.select("process_id", pl.col("name").alias("process_name"))
     ents = tables.entitlements.select("entitlement_id", "process_id")
@@ -132,4 +143,5 @@ def account_view(basis: Basis, account_id: str, *, case_rows: int = 500) -> Acco
         weekly=weekly,
         reconciliation=basis.mart("reconciliation").filter(pl.col("entitlement_id").is_in(ids)),
         counters=util.filter(pl.col("crm_remaining_cases").is_not_null()).height,
+        breaches=basis.mart("next-breaches").filter(pl.col("account_id") == account_id),
     )

@@ -14,7 +14,7 @@ from ..reports import MARTS
 if TYPE_CHECKING:
     from ..basis import Basis
 
-__all__ = ["filtered", "month_start", "with_filter_dims"]
+__all__ = ["filtered", "forecasted", "month_start", "with_filter_dims"]
 
 
 def with_filter_dims(basis: Basis, name: str, **params: Any) -> pl.DataFrame:
@@ -26,6 +26,13 @@ def with_filter_dims(basis: Basis, name: str, **params: Any) -> pl.DataFrame:
 def filtered(basis: Basis, name: str, filters: Filters, **params: Any) -> pl.DataFrame:
     """Mart ``name`` of ``basis``, with dimensions, keeping the rows ``filters`` select."""
     return filters.apply(with_filter_dims(basis, name, **params))
+
+
+def forecasted(basis: Basis, filters: Filters) -> pl.DataFrame:
+    """The utilization mart with the forecast's figures (every page shows the forecast), filtered."""
+    from ..usage.utilization import utilization_forecast
+
+    return filters.apply(with_dims(utilization_forecast(basis), basis.entitlement_dims, key="entitlement_id"))
 
 
 def month_start(as_of: AsOf) -> dt.date:

@@ -13,7 +13,7 @@ import polars as pl
 from ..filters import NO_FILTERS, Filters
 from ..sla.compliance import from_counts
 from ..usage.utilization import ATTENTION_STATUSES, near_limit
-from .common import filtered, month_start
+from .common import filtered, forecasted, month_start
 
 if TYPE_CHECKING:
     from ..basis import Basis
@@ -38,7 +38,7 @@ ACTIVE_STATUSES = ("healthy", "near_limit", "exhausted", "over_cap", "unlimited"
 ATTENTION = ATTENTION_STATUSES
 #: Columns of the "needs attention" list.
 ATTENTION_COLUMNS = ("status", "account_name", "entitlement_id", "plan", "owner", "pct_used", "remaining",
-                     "projected_exhaustion_date", "banner")  # fmt: skip
+                     "expected_run_out_date", "banner")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ def overview_view(
     basis: Basis, previous: Basis, *, filters: Filters = NO_FILTERS, weeks: int = 26, per_status: int = 5
 ) -> OverviewView:
     """The Overview as of ``basis`` against ``previous`` (the same figures 30 days earlier)."""
-    util = filtered(basis, "utilization", filters)
+    util = forecasted(basis, filters)
     attention = needs_attention(util, per_status=per_status)
     counts = util.filter(pl.col("status").is_in(ATTENTION_STATUSES)).group_by("status").len()
     return OverviewView(

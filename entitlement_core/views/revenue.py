@@ -80,6 +80,12 @@ class RevenueView:
     def active_topups(self) -> pl.DataFrame:
         return self.grants.filter(pl.col("kind").is_in(["pack", "rollover"]) & (pl.col("state") == "active"))
 
+    @property
+    def topup_balances(self) -> str:
+        """What is left on the active packs and rollovers, per resource (never added across units)."""
+        per = self.active_topups.group_by("resource").agg(pl.col("balance").sum()).sort("resource")
+        return ", ".join(f"{balance:,.1f} {resource}" for resource, balance in per.iter_rows()) or "nothing"
+
 
 def revenue_view(basis: Basis, *, filters: Filters = NO_FILTERS) -> RevenueView:
     """Overage revenue, commitments, grants and breakage of the entitlements the filters select."""

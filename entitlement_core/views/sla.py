@@ -1,4 +1,5 @@
-"""The SLA page's view model: compliance by group, the weekly trend, margins, and the two worklists.
+"""The SLA page's view model: compliance and the time paused beside it, the weekly trend, margins,
+the worklists (next breaches, at risk, violations) and the pause audit.
 
 Every compliance figure here is a sum of the compliance kernel's counts
 (:func:`~entitlement_core.sla.compliance.from_counts`), the same sums as the
@@ -11,14 +12,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from ..filters import NO_FILTERS, Filters, with_dims
-from ..sla.compliance import DEFAULT_BY, at_risk_list, from_counts, margin_hours, violations
+from ..sla.breach import with_next_breach
+from ..sla.compliance import (
+    DEFAULT_BY,
+    at_risk_list,
+    from_counts,
+    margin_hours,
+    paused_from_counts,
+    violations,
+)
 from .common import filtered
 from .overview import weekly_compliance
+from .pauses import PauseAuditView, pause_audit_view
 
 if TYPE_CHECKING:
     from ..basis import Basis
@@ -50,6 +60,18 @@ class SlaView:
     at_risk_count: int
     #: Imported targets of record that differ from the computed target, with the likely cause.
     targets: pl.DataFrame
+    #: SLA time paused (beside compliance): paused and total business minutes, share, paused now.
+    paused: dict[str, Any]
+    #: Each open case's next breach, soonest first (the ``next-breaches`` mart), and how many.
+    breaches: pl.DataFrame
+    breach_count: int
+    #: The pause audit section.
+    pauses: PauseAuditView
+
+    @property
+    def next_breach(self) -> dict[str, Any] | None:
+        """The soonest next breach of all (None when no case has a running milestone)."""
+        return self.breaches.row(0, named=True) if self.breaches.height else None
 
     @property
     def is_empty(self) -> bool:
@@ -63,13 +85,6 @@ def _instances(basis: Basis, filters: Filters) -> pl.LazyFrame:
         return instances.lazy()
     dims = basis.entitlement_dims
     return filters.apply(with_dims(instances, dims)).lazy()
-
-
-def _as_of_column(basis: Basis) -> pl.LazyFrame:
-    """Each calendar's as-of moment (24x7: UTC), for the wall-clock minutes to target."""
-    zones = basis.tables.business_hours.select("business_hours_id", "timezone").collect()
-    table = basis.as_of.zone_table(basis.zones)
-    return zones.join(table, on="timezone", how="inner").select("business_hours_id", "as_of_at").lazy()
 
 
 def sla_view(
@@ -86,11 +101,9 @@ def sla_view(
     where_margins = filters.expr(parts.margins.columns) if filters.is_active else None
     total = from_counts(parts.counts, by=(), where=where_counts).collect().row(0, named=True)
     inst = _instances(basis, filters)
-    utc = basis.as_of.moment_in("UTC")
-    risky = at_risk_list(
-        inst.join(_as_of_column(basis), on="business_hours_id", how="left"),
-        as_of=pl.col("as_of_at").fill_null(utc),
-    )
+    breaches = filtered(basis, "next-breaches", filters).lazy()
+    # The at-risk list, ordered by each case's next breach (then the row's own time left).
+    risky = with_next_breach(at_risk_list(inst, as_of=pl.col("as_of_at")), breaches)
     viol = violations(inst)
     frames = pl.collect_all(
         [
@@ -100,6 +113,8 @@ def sla_view(
             risky.head(list_rows),
             viol.select(pl.len()),
             risky.select(pl.len()),
+            breaches.head(list_rows),
+            breaches.select(pl.len()),
         ]
     )
     return SlaView(
@@ -114,4 +129,8 @@ def sla_view(
         violation_count=int(frames[4].item()),
         at_risk_count=int(frames[5].item()),
         targets=filtered(basis, "milestone-reconciliation", filters).select(TARGET_COLUMNS),
+        paused=paused_from_counts(parts.counts, where=where_counts),
+        breaches=frames[6],
+        breach_count=int(frames[7].item()),
+        pauses=pause_audit_view(basis, filters=filters, list_rows=list_rows),
     )

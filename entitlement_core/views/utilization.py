@@ -11,7 +11,7 @@ import polars as pl
 from ..filters import NO_FILTERS, Filters
 from ..usage.trends import burndown
 from ..usage.utilization import STATUS_ORDER
-from .common import filtered
+from .common import filtered, forecasted
 
 if TYPE_CHECKING:
     from ..basis import Basis
@@ -75,7 +75,7 @@ def utilization_view(
     query: str | None = None,
 ) -> UtilizationView:
     """The page's rows: ``statuses`` (default: :func:`default_statuses`) and ``query`` applied."""
-    util = filtered(basis, "utilization", filters)
+    util = forecasted(basis, filters)
     present = [s for s in STATUS_ORDER if s in set(util["status"].to_list())]
     chosen = list(statuses) if statuses else present
     table = search(util.filter(pl.col("status").is_in(chosen)), query).sort(

@@ -131,6 +131,31 @@ def test_burndown_has_consumed_projection_and_cap() -> None:
     assert fig.layout.shapes  # the as-of line
 
 
+def test_burndown_draws_the_forecast_band_of_the_selected_entitlement() -> None:
+    days = pl.DataFrame(
+        {
+            "date": [dt.date(2026, 1, d) for d in range(1, 11)],
+            "consumed": [0.0, 4, 4, 6, 6, None, None, None, None, None],
+            "projected_consumed": [None, None, None, None, 6.0, 7.2, 8.4, 9.6, 10.8, 12.0],
+            "cap": [10.0] * 10,
+            "expected_consumed": [None] * 4 + [6.0, 6.8, 7.6, 8.4, 9.2, 10.0],
+            "band_p10": [None] * 4 + [6.0, 6.0, 7.0, 7.0, 8.0, 8.0],
+            "band_p90": [None] * 4 + [6.0, 8.0, 9.0, 10.0, 11.0, 12.0],
+        }
+    )
+    fig = charts.burndown_chart(days, as_of_date=dt.date(2026, 1, 5), unit="cases")
+    traces = {t.name: t for t in fig.data}
+    assert list(traces) == [
+        "90th percentile", "Likely range (10-90%)", "Consumed", "Forecast (expected)",
+        "Straight line (burn rate)", "Cap",
+    ]  # fmt: skip
+    band = traces["Likely range (10-90%)"]
+    assert band.fill == "tonexty" and list(band.y) == [6.0, 6.0, 7.0, 7.0, 8.0, 8.0]
+    assert list(traces["90th percentile"].y) == [6.0, 8.0, 9.0, 10.0, 11.0, 12.0]
+    assert list(band.x) == [dt.date(2026, 1, d) for d in range(5, 11)]
+    assert traces["Forecast (expected)"].y[-1] == 10.0
+
+
 def test_burndown_of_an_unlimited_entitlement_has_no_cap_line() -> None:
     days = pl.DataFrame(
         {"date": [dt.date(2026, 1, 1)], "consumed": [1.0], "projected_consumed": [None], "cap": [None]},
@@ -188,23 +213,32 @@ def test_margin_chart_colours_met_and_violated() -> None:
     assert list(bars["Met"].y) == [10, 6]
 
 
-def test_shortfall_chart_shows_the_top_candidates_largest_first() -> None:
+def test_shortfall_chart_shows_the_top_candidates_of_one_unit_largest_first() -> None:
     cands = pl.DataFrame(
         {
             "entitlement_id": [f"E{i}" for i in range(20)],
             "account_name": [f"Acct {i}" for i in range(20)],
             "account_id": [f"A{i}" for i in range(20)],
-            "projected_shortfall": [float(i) for i in range(20)],
+            "expected_shortfall": [float(i) for i in range(20)],
+            "projected_p10": [float(i) for i in range(20)],
+            "projected_p90": [float(2 * i) for i in range(20)],
+            "prob_run_out": [0.9] * 20,
+            "unit": ["cases"] * 18 + ["hours"] * 2,
             "status": ["over_cap", "near_limit"] * 10,
             "recommended_plan": ["Pro"] * 20,
             "owner": ["Olu"] * 20,
         }
     )
-    fig = charts.shortfall_chart(cands, top=5)
+    fig = charts.shortfall_chart(cands, unit="cases", top=5)
     shown = sorted(x for t in fig.data for x in t.x)
-    assert shown == [15.0, 16.0, 17.0, 18.0, 19.0]
+    assert shown == [13.0, 14.0, 15.0, 16.0, 17.0]  # the two hours rows are another chart's
     assert {t.marker.color for t in fig.data} == {STATUS_COLORS["over_cap"], STATUS_COLORS["near_limit"]}
-    assert list(fig.layout.yaxis.categoryarray)[-1] == "Acct 19 · E19"  # largest on top
+    assert list(fig.layout.yaxis.categoryarray)[-1] == "Acct 17 · E17"  # largest on top
+    assert "(cases)" in fig.layout.xaxis.title.text
+    assert "10-90%" in fig.data[0].hovertemplate
+    hours = charts.shortfall_chart(cands, unit="hours")
+    assert sorted(x for t in hours.data for x in t.x) == [18.0, 19.0]
+    assert "(hours)" in hours.layout.xaxis.title.text
 
 
 def test_renewal_history_and_consumption_charts() -> None:

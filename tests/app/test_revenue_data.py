@@ -163,3 +163,12 @@ def test_commitment_balances_in_money_with_dimensions() -> None:
         }
     )
     assert_frame_equal(got.select(expected.columns), expected)
+
+
+def test_what_is_left_on_packs_is_said_per_resource() -> None:
+    view = views.revenue_view(Basis(_tables(), as_of=AS_OF))
+    # E1's 5-case pack covered the 11th case: 4 cases left; nothing is added across units.
+    assert view.topup_balances == "4.0 cases"
+    assert views.revenue_view(
+        Basis(_tables(), as_of=AS_OF), filters=Filters.of({"plan": ["Pro"]})
+    ).topup_balances == ("nothing")

@@ -77,6 +77,10 @@ def test_no_recommendation_without_an_allotment_or_a_projection(usage_type, allo
     assert recommended(usage_type, allotment, projected)["recommended_plan"] is None
 
 
+def test_no_recommendation_without_any_plan():
+    assert recommended("cases", 10.0, 30.0, CATALOGUE.clear())["recommended_plan"] is None
+
+
 def test_units_are_never_mixed_even_when_only_the_other_unit_would_cover():
     only_cases = CATALOGUE.filter(pl.col("usage_type") == "cases")
     assert recommended("hours", 20.0, 30.0, only_cases)["recommended_plan"] == CUSTOM_QUOTE

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from entitlement_core.checks import check_configuration, problems_of
@@ -318,6 +318,8 @@ def hostile_export_cell(draw: st.DrawFn) -> tuple[str, str, int, str]:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(cells=st.lists(hostile_export_cell(), min_size=1, max_size=3))
+@example(cells=[("CaseMilestone.csv", "TargetResponseInMins", 0, "1e19")])
+@example(cells=[("CaseMilestone.csv", "TargetResponseInMins", 0, "-9.3e18")])
 def test_hostile_values_in_a_salesforce_export_are_refused_or_every_report_survives(
     tmp_path_factory: pytest.TempPathFactory, cells: list[tuple[str, str, int, str]]
 ) -> None:
@@ -337,3 +339,24 @@ def test_hostile_values_in_a_salesforce_export_are_refused_or_every_report_survi
         assert sum(store.table_counts().values()) == 0
         return
     _every_report_and_validate(store, AS_OF[0])
+
+
+@pytest.mark.parametrize("minutes", ["1e19", "9223372036854775808", "-1e300"])
+def test_target_minutes_beyond_any_bound_are_refused_with_their_line_and_field(
+    tmp_path: Path, minutes: str
+) -> None:
+    frames = dict(WEEKLY_FRAMES)
+    frames["CaseMilestone.csv"] = frames["CaseMilestone.csv"].with_columns(
+        pl.when(pl.int_range(pl.len()) == 0)
+        .then(pl.lit(minutes))
+        .otherwise(pl.col("TargetResponseInMins"))
+        .alias("TargetResponseInMins")
+    )
+    for name, frame in frames.items():
+        frame.write_csv(tmp_path / name, quote_style="always", line_terminator="\r\n")
+    store = Store(":memory:")
+    with pytest.raises(ProblemsError) as err:
+        import_path(store, tmp_path, format="salesforce")
+    problem = next(p for p in err.value.problems if p.file == "CaseMilestone.csv")
+    assert problem.line == 2 and "target" in (problem.column or "").lower(), problem
+    assert sum(store.table_counts().values()) == 0

@@ -47,22 +47,23 @@ def instances(**columns: list[Any]) -> pl.LazyFrame:
     return frame.lazy().with_columns(missing).select(list(INSTANCE_SCHEMA))
 
 
-STATUSES = ["met", "met", "met", "violated", "open", "at_risk", "open"]
+STATUSES = ["met", "met", "met", "violated", "open", "at_risk", "open", "paused"]
 
 
 @pytest.mark.parametrize(
     ("statuses", "expected"),
     [
-        (STATUSES, (3, 1, 1, 2, 0.75)),
-        (["open", "at_risk"], (0, 0, 1, 1, None)),
-        (["violated"], (0, 1, 0, 0, 0.0)),
-        (["met"], (1, 0, 0, 0, 1.0)),
+        (STATUSES, (3, 1, 1, 2, 1, 0.75)),
+        (["open", "at_risk", "paused"], (0, 0, 1, 1, 1, None)),
+        (["violated"], (0, 1, 0, 0, 0, 0.0)),
+        (["met"], (1, 0, 0, 0, 0, 1.0)),
     ],
     ids=["mixed", "nothing decided: null", "all violated", "all met"],
 )
 def test_compliance_counts_and_ratio(statuses: list[str], expected: tuple[Any, ...]) -> None:
+    """Paused milestones are counted and never enter the ratio (met / (met + violated))."""
     got = compliance(instances(status=statuses), by=("milestone",)).collect()
-    assert got.select("met", "violated", "at_risk", "open", "compliance").row(0) == expected
+    assert got.select("met", "violated", "at_risk", "open", "paused", "compliance").row(0) == expected
 
 
 def test_compliance_by_default_groups() -> None:
@@ -91,7 +92,7 @@ def test_compliance_by_default_groups() -> None:
 
 def test_compliance_total_without_groups() -> None:
     got = compliance(instances(status=STATUSES), by=()).collect()
-    assert got.rows() == [(3, 1, 1, 2, 0, 0.75)]
+    assert got.rows() == [(3, 1, 1, 2, 1, 0.75)]
 
 
 def test_weekly_trend_starts_weeks_on_monday() -> None:

@@ -226,6 +226,8 @@ def test_one_row_in_full() -> None:
             "elapsed_minutes": [60.0],
             "status": ["met"],
             "margin_minutes": [180.0],
+            "paused_minutes": [0.0],
+            "as_of_at": [at(10)],
         },
         schema=INSTANCE_SCHEMA,
     )
@@ -265,6 +267,7 @@ def test_invariants_on_many_cases() -> None:
     wall = (pl.coalesce("completed_at", pl.lit(as_of)) - pl.col("started_at")).dt.total_microseconds() / 60e6
     assert got.select((pl.col("elapsed_minutes") <= wall).all()).item()
     assert set(got["status"]) <= {"met", "violated", "at_risk", "open"}
+    assert (got["paused_minutes"] == 0).all()
 
 
 def test_no_cases_gives_an_empty_typed_frame() -> None:

@@ -182,3 +182,63 @@ def test_milestones_report_carries_the_computed_target() -> None:
     t = world({"started_at": [at(12, 24, 16)], "target_at": [at(12, 28, 10)]}, holidays=False)
     report = run_report("milestones", t, as_of=AS_OF, settings=Settings())
     assert report.select("target_at", "computed_target_at").row(0) == (at(12, 28, 10), at(12, 25, 10))
+
+
+# -- stopped time of record (Salesforce's StoppedTimeInMins) ----------------------------------------
+
+# (history, paused statuses, stopped of record, completed, recorded target, expected (cause, difference))
+STOPS = [
+    # The source stopped 120 minutes, the history shows Waiting 10-12 in a process pausing on it: agree.
+    pytest.param([("Waiting on Customer", at(6, 8, 10)), ("Working", at(6, 8, 12))], "Waiting on Customer",
+                 120.0, at(6, 8, 13), None, None, id="agree"),
+    # No history at all: the source's stops cannot be seen.
+    pytest.param([], "Waiting on Customer", 120.0, at(6, 8, 13), None,
+                 ("status history missing from the export", 120.0), id="no-history"),
+    # The process does not pause on On Hold; the source stopped for it.
+    pytest.param([("On Hold", at(6, 8, 10)), ("Working", at(6, 8, 12))], "Waiting on Customer",
+                 120.0, at(6, 8, 13), None, ("stopped time differs", 120.0), id="other-statuses"),
+    # ... and its target of record moved by those minutes (11:00 + 120 = 13:00): the same cause.
+    pytest.param([("On Hold", at(6, 8, 10)), ("Working", at(6, 8, 12))], "Waiting on Customer",
+                 120.0, at(6, 8, 12, 30), at(6, 8, 13), ("stopped time differs", 120.0), id="target-moved"),
+    # An open milestone's stopped time moves with the export time: not compared.
+    pytest.param([], "Waiting on Customer", 120.0, None, None, None, id="open-not-compared"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("history", "paused", "stopped", "completed", "recorded", "expected"), STOPS)
+def test_stopped_time_of_record(
+    history: list[tuple[str, dt.datetime]],
+    paused: str,
+    stopped: float,
+    completed: dt.datetime | None,
+    recorded: dt.datetime | None,
+    expected: tuple[str, float] | None,
+) -> None:
+    """Mon 8 June 09:00, First Response 120 (computed 11:00 without pauses, 13:00 with 10-12)."""
+    t = world(
+        {
+            "started_at": [at(6, 8, 9)],
+            "target_minutes": pl.Series([120], dtype=pl.Int64),
+            "target_at": pl.Series([recorded], dtype=pl.Datetime("us", "UTC")),
+            "completed_at": pl.Series([completed], dtype=pl.Datetime("us", "UTC")),
+            "crm_stopped_minutes": [stopped],
+        }
+    )
+    processes = t.entitlement_processes.with_columns(pl.lit(paused).alias("paused_statuses"))
+    t = Tables(
+        **{
+            **t.__dict__,
+            "entitlement_processes": processes,
+            "case_status_history": pl.LazyFrame(
+                {"case_id": ["c0"] * len(history), "status": [s for s, _ in history],
+                 "changed_at": [a for _, a in history]},
+                schema=t.case_status_history.collect_schema(),
+            ),
+        }
+    )  # fmt: skip
+    found = milestone_reconciliation(t, as_of=AS_OF)
+    if expected is None:
+        assert found.is_empty()
+        return
+    assert found.select("likely_cause", "stopped_difference_minutes").row(0) == expected
+    assert found["crm_stopped_minutes"].item() == stopped

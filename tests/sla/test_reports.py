@@ -33,7 +33,7 @@ def _tables():
 
 
 def test_registry_names() -> None:
-    assert {"milestones", "compliance"} <= set(REPORT_NAMES)
+    assert {"milestones", "compliance", "pauses"} <= set(REPORT_NAMES)
 
 
 def test_milestones_report() -> None:

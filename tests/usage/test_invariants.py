@@ -15,6 +15,7 @@ from entitlement_core.usage import near_limit, utilization
 from entitlement_core.usage.ledger import consumption_ledger
 from entitlement_core.usage.overage import overage_listing
 from entitlement_core.usage.unmatched import unmatched_cases
+from entitlement_core.usage.utilization import utilization_forecast
 
 from .factories import DEFAULT
 from .generated import generate
@@ -164,13 +165,26 @@ def test_marts_are_subsets_of_utilization(dataset, utils, as_of):
     nl = near_limit(util.lazy()).collect()
     assert set(nl.get_column("status")) <= {"over_cap", "exhausted", "near_limit"}
     assert nl.height == util.filter(pl.col("status").is_in(["over_cap", "exhausted", "near_limit"])).height
-    up = Basis(dataset, as_of=as_of).mart("upsell")
+    b = Basis(dataset, as_of=as_of)
+    up = b.mart("upsell")
     assert up.get_column("rank").to_list() == list(range(1, up.height + 1))
+    # Every candidate ran out or is more likely than not to, on a founded projection, inside its term.
     assert up.filter(
-        ~pl.col("status").is_in(["over_cap", "exhausted"]) & ~(pl.col("projected_at_end") > pl.col("cap"))
+        ~pl.col("status").is_in(["over_cap", "exhausted"]) & ~(pl.col("prob_run_out") >= 0.5)
     ).is_empty()
-    shortfall = up.get_column("projected_shortfall").to_list()
+    assert up.get_column("is_founded").all()
+    assert set(up.get_column("status")) <= {"over_cap", "exhausted", "near_limit", "healthy"}
+    shortfall = up.get_column("expected_shortfall").to_list()
     assert shortfall == sorted(shortfall, reverse=True)
+    # ... and every entitlement that qualifies is a candidate.
+    qualifies = utilization_forecast(b).filter(
+        pl.col("is_founded")
+        & (
+            pl.col("status").is_in(["over_cap", "exhausted"])
+            | (pl.col("status").is_in(["near_limit", "healthy"]) & (pl.col("prob_run_out") >= 0.5))
+        )
+    )
+    assert sorted(up.get_column("entitlement_id")) == sorted(qualifies.get_column("entitlement_id"))
 
 
 def test_unmatched_cases_name_no_entitlement(dataset):

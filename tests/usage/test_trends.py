@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import polars as pl
 import pytest
 
 from entitlement_core.usage import burndown, weekly_consumption
@@ -74,6 +75,29 @@ def test_burndown():
     assert out.get_column("projected_remaining").to_list()[-1] == pytest.approx(-2.0)
     assert out.get_column("is_projection").sum() == 5
     assert set(out.get_column("cap").to_list()) == {10.0}
+
+
+def test_burndown_band_is_the_forecasts_from_the_as_of_day_to_the_end():
+    """The band starts at what was consumed, widens to the end, and ends at the forecast's interval."""
+    t = tables(
+        entitlements=[ent(start="2026-01-01", end="2026-01-10"), ent("E2")],
+        cases=[
+            *[case(f"A{i}", "2026-01-02T10:00Z") for i in range(4)],
+            *[case(f"B{i}", "2026-01-04T10:00Z") for i in range(2)],
+        ],
+    )
+    b = basis(t, at("2026-01-05T12:00Z"))
+    out = burndown(b, "E1")
+    band = out.filter(pl.col("band_p10").is_not_null())
+    assert band.get_column("date").to_list() == [day(f"2026-01-{d:02d}") for d in range(5, 11)]
+    first, last = band.row(0, named=True), band.row(-1, named=True)
+    assert first["band_p10"] == first["band_p90"] == first["expected_consumed"] == 6.0
+    assert last["band_p10"] <= last["expected_consumed"] <= last["band_p90"]
+    assert (band.get_column("band_p90") - band.get_column("band_p10")).is_sorted()
+    assert out.filter(pl.col("date") < day("2026-01-05")).get_column("band_p10").null_count() == 4
+    fc = b.mart("forecast").filter(pl.col("entitlement_id") == "E1").row(0, named=True)
+    assert (last["band_p10"], last["band_p90"]) == pytest.approx((fc["projected_p10"], fc["projected_p90"]))
+    assert last["expected_consumed"] == pytest.approx(fc["projected_at_end"])
 
 
 def test_burndown_of_an_unknown_entitlement_is_empty():

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+import polars as pl
 import pytest
 
+from entitlement_core.forecast import CUSTOM_QUOTE
 from entitlement_core.renewals import renewal_history, renewals_due
 from entitlement_core.usage import upsell_candidates
+from entitlement_core.usage.utilization import utilization_forecast
 
-from .factories import at, basis, cases, day, ent, plan, tables
+from .factories import at, basis, cases, day, ent, entry, plan, tables
 
 MARCH = at("2026-03-14T12:00Z")  # day 73 of 2026; 292 days left
 
@@ -41,19 +46,30 @@ def upsell_setup():
     )
 
 
-def test_upsell_candidates_ranked_by_projected_shortfall():
+def test_upsell_candidates_ranked_by_expected_shortfall():
     out = upsell_candidates(basis(upsell_setup(), MARCH))
     assert "rank" in out.columns and "upsell_reason" in out.columns
-    rows = out.select(
-        "rank", "entitlement_id", "status", "projected_shortfall", "recommended_plan", "owner"
-    ).rows()
-    assert [r[:3] for r in rows] == [(1, "E2", "over_cap"), (2, "E4", "exhausted"), (3, "E1", "healthy")]
-    assert [r[3] for r in rows] == pytest.approx([50.0, 24.0, 20.0])
-    # E2 projects 60 a year: beyond Pro (50), so Premium; E4 and E1 project 30: Pro.
-    assert [r[4] for r in rows] == ["Premium", "Pro", "Pro"]
-    assert [r[5] for r in rows] == ["ana"] * 3
+    rows = out.select("rank", "entitlement_id", "status", "recommended_plan", "owner").rows()
+    # E3 (6 of 50) is unlikely to run out; E5 has ended; E6 is unlimited.
+    assert rows == [
+        (1, "E2", "over_cap", "Pro", "ana"),
+        (2, "E4", "exhausted", "Pro", "ana"),
+        (3, "E1", "healthy", "Pro", "ana"),
+    ]
+    shortfall = out.get_column("expected_shortfall").to_list()
+    assert shortfall == sorted(shortfall, reverse=True) and min(shortfall) > 0
+    # Every candidate shows its interval around the expected consumption, and its probability.
+    assert (
+        out.filter(
+            (pl.col("projected_p10") <= pl.col("expected_at_end"))
+            & (pl.col("expected_at_end") <= pl.col("projected_p90"))
+        ).height
+        == 3
+    )
+    assert out.get_column("prob_run_out").to_list()[:2] == [1.0, 1.0]
     reasons = out.get_column("upsell_reason").to_list()
-    assert reasons == ["over cap", "exhausted", "projected to run out on 2026-05-02"]
+    assert reasons[:2] == ["over cap", "exhausted"]
+    assert reasons[2].startswith("likely to run out by 2026-") and reasons[2].endswith("%)")
 
 
 def test_unlimited_plan_recommended_when_no_cap_covers():
@@ -64,6 +80,75 @@ def test_unlimited_plan_recommended_when_no_cap_covers():
     )
     out = upsell_candidates(basis(t, MARCH))
     assert out.select("entitlement_id", "recommended_plan").rows() == [("E1", "Enterprise")]
+
+
+def test_a_two_day_old_renewal_is_judged_by_its_predecessor_not_by_a_straight_line():
+    """Two cases in the first three days of a renewal whose last year used 5: no upsell."""
+    t = tables(
+        plans=[plan("Standard", cap=10.0), plan("Pro", cap=50.0)],
+        entitlements=[
+            ent("E0", plan="Standard", start="2025-03-12", end="2026-03-11"),
+            ent("E1", plan="Standard", start="2026-03-12", end="2027-03-11", renewal_of="E0"),
+        ],
+        cases=[
+            *cases(5, first="2025-04-01", entitlement_id="E0", prefix="A"),
+            *cases(2, first="2026-03-12", entitlement_id="E1", prefix="B"),
+        ],
+    )
+    util = {r["entitlement_id"]: r for r in utilization_forecast(basis(t, MARCH)).iter_rows(named=True)}
+    e1 = util["E1"]
+    assert e1["projected_at_end"] > 100  # the straight line through two days
+    assert e1["prior_source"] == "chain" and e1["is_founded"]
+    assert 5 < e1["expected_at_end"] < 9  # its 2 cases, then about its predecessor's pace
+    assert e1["prob_run_out"] < 0.5
+    assert upsell_candidates(basis(t, MARCH)).is_empty()
+
+
+@pytest.mark.parametrize(("days", "candidate"), [(5, False), (30, True)])
+def test_a_projection_with_nothing_behind_it_is_no_candidate(days, candidate):
+    """No plan, no earlier term, no sibling: three weeks of its own history before it is ranked."""
+    start = "2026-03-14"
+    first = at("2026-03-14T12:00Z")
+    as_of = first + dt.timedelta(days=days)
+    t = tables(
+        entitlements=[ent("E1", cap=2.0, start="2026-03-10", end="2027-03-09")],
+        cases=cases(3, first=start),
+    )
+    util = utilization_forecast(basis(t, as_of)).row(0, named=True)
+    assert util["status"] == "over_cap" and util["prior_source"] == "none"
+    assert util["is_founded"] is candidate
+    assert (upsell_candidates(basis(t, as_of)).height == 1) is candidate
+
+
+def weekly(i: int) -> str:
+    """The i-th of four days a month from January 5, a week apart."""
+    return f"2026-{1 + i // 4:02d}-{7 * (i % 4) + 5:02d}"
+
+
+def test_an_hour_bank_candidate_gets_an_hours_plan_or_a_custom_quote():
+    hours = [plan("Hours 20", usage_type="hours", cap=20.0), plan("Hours 500", usage_type="hours", cap=500.0)]
+    t = tables(
+        plans=[plan("Standard", cap=10.0), plan("Enterprise", cap=None), *hours],
+        entitlements=[
+            ent("H1", usage_type="hours", cap=20.0, plan="Hours 20"),
+            ent("H2", usage_type="hours", cap=100.0, plan="Hours 100", account_id="A2"),
+        ],
+        accounts=[{"account_id": "A1", "name": "Acme"}, {"account_id": "A2", "name": "Bolt"}],
+        # H1: 2.5 hours a week since January (about 125 a year); H2: 20 hours a week (about 1,000).
+        cases=[
+            *cases(10, first="2026-01-05", entitlement_id="H1", prefix="H"),
+            *cases(10, first="2026-01-05", entitlement_id="H2", prefix="K", account_id="A2"),
+        ],
+        time_entries=[
+            *[entry(f"T{i}", f"H{i + 1:02d}", weekly(i), 150) for i in range(10)],
+            *[entry(f"U{i}", f"K{i + 1:02d}", weekly(i), 1200) for i in range(10)],
+        ],
+    )  # fmt: skip
+    out = upsell_candidates(basis(t, MARCH))
+    plans = dict(out.select("entitlement_id", "recommended_plan").iter_rows())
+    # Never a cases plan (not even the unlimited one) for an hour bank.
+    assert plans == {"H1": "Hours 500", "H2": CUSTOM_QUOTE}
+    assert set(out.get_column("unit")) == {"hours"}
 
 
 def renewal_setup():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from entitlement_core.forecast import CUSTOM_QUOTE
 from entitlement_core.reports import LEAD_COLUMNS
 from entitlement_core.settings import Thresholds
 from entitlement_core.usage import UTILIZATION_COLUMNS, near_limit, utilization
@@ -261,7 +262,11 @@ def test_exhaustion_date_for_hours():
             "Entitlement exhausted: 0 cases remaining. New cases are blocked. "
             "Offer an upgrade (recommended: Pro)",
         ),
-        (dict(n=10, plans=False), "Entitlement exhausted: 0 cases remaining. Offer an upgrade"),
+        (dict(n=10, plans=False), "Entitlement exhausted: 0 cases remaining. Offer a larger allotment"),
+        (
+            dict(n=12, plans_=["Standard"]),
+            "Entitlement over cap: 2 cases over the limit. No larger plan: offer a custom quote",
+        ),
         (dict(n=1, cap=None), "Unlimited entitlement: 1 case used this term"),
         (dict(n=0, start="2026-09-01"), "Entitlement not started: the term begins 2026-09-01"),
         (dict(n=0, start="2025-01-01", end="2025-12-31"), "Entitlement expired on 2025-12-31"),
@@ -276,8 +281,34 @@ def test_banner(setup, banner):
         end=setup.get("end", "2026-12-31"),
     )
     plans = [plan("Standard", cap=10.0), plan("Pro", cap=50.0)] if setup.get("plans", True) else []
+    plans = [p for p in plans if p["plan"] in setup.get("plans_", ("Standard", "Pro"))]
     t = tables(entitlements=[e], plans=plans, cases=cases(setup["n"]))
     assert util_row(t)["banner"] == banner
+    assert not util_row(t)["banner"].endswith("Offer an upgrade")
+
+
+@pytest.mark.parametrize(
+    ("minutes", "plans", "recommended", "ending"),
+    [
+        # 110 hours used of 100 by March: only larger hours plans qualify; none here.
+        (6600, [("Hours 100", 100.0)], CUSTOM_QUOTE, "No larger plan: offer a custom quote"),
+        (6600, [("Hours 100", 100.0), ("Hours 1000", 1000.0)], "Hours 1000",
+         "Offer an upgrade (recommended: Hours 1000)"),
+    ],
+)  # fmt: skip
+def test_an_hour_bank_over_its_cap_is_offered_an_hours_plan_or_a_custom_quote(
+    minutes, plans, recommended, ending
+):
+    t = tables(
+        entitlements=[ent(usage_type="hours", cap=100.0, plan="Hours 100")],
+        plans=[plan("Standard", cap=10.0), *[plan(n, cap=c, usage_type="hours") for n, c in plans]],
+        cases=[case("C1", "2026-02-01T10:00Z")],
+        time_entries=[entry("T1", "C1", "2026-02-02", minutes)],
+    )
+    row = util_row(t)
+    assert row["status"] == "over_cap"
+    assert row["recommended_plan"] == recommended
+    assert row["banner"].endswith(ending)
 
 
 @pytest.mark.parametrize(
@@ -314,9 +345,18 @@ def test_hours_banner(minutes, banner):
             [plan("Standard", cap=10.0), plan("Pro", cap=50.0), plan("Enterprise", cap=None)],
             "Enterprise",
         ),
-        ("cases", 60, [plan("Standard", cap=10.0), plan("Pro", cap=50.0)], None),
-        # Only plans of the same usage type qualify.
-        ("cases", 10, [plan("Standard", cap=10.0), plan("Bank", usage_type="hours", cap=500.0)], None),
+        # Beyond every plan and no unlimited one: said plainly, never an empty cell.
+        ("cases", 60, [plan("Standard", cap=10.0), plan("Pro", cap=50.0)], "no larger plan: custom quote"),
+        # Only plans of the same usage type qualify (the hours bank does not answer a cases term).
+        (
+            "cases",
+            10,
+            [plan("Standard", cap=10.0), plan("Bank", usage_type="hours", cap=500.0)],
+            "no larger plan: custom quote",
+        ),
+        # No plan of its usage type at all: a custom quote too; no plans at all: nothing to recommend.
+        ("cases", 10, [plan("Bank", usage_type="hours", cap=500.0)], "no larger plan: custom quote"),
+        ("cases", 10, [], None),
         # Healthy and well within its cap: the smallest plan covering its pace.
         ("cases", 2, [plan("Standard", cap=10.0), plan("Pro", cap=50.0)], "Standard"),
     ],
