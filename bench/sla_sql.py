@@ -14,6 +14,9 @@ rank is the start's plus the target. Targets resolve as the product does:
 priority and origin, then priority, then origin, then any. Whole minutes
 (the product is exact to the microsecond): a few instances completed within
 a minute of their target differ; the benchmark compares counts, not rows.
+It does not stop the clock while a case waits in a paused status (the
+product does): that would only add work to the baseline, and it finds a few
+more violations than the report.
 """
 
 from __future__ import annotations

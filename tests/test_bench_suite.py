@@ -48,12 +48,15 @@ def test_calendar_minute_sql_counts_the_same_milestones_as_the_report(demo_db: P
     statuses = ["met", "violated", "at_risk", "open"]
     joined = ours.join(base, on=keys, how="full", coalesce=True, suffix="_sql")
     assert joined.height == ours.height == base.height > 0
-    # Every instance is counted once on both sides; whole minutes move a few across a status line.
-    total = joined.select(pl.sum_horizontal(statuses)).to_series()
+    # Every instance is counted once on both sides (a paused clock is open to the SQL, which knows no
+    # pauses); whole minutes move a few across a status line.
+    total = joined.select(pl.sum_horizontal([*statuses, *(["paused"] if "paused" in ours.columns else [])]))
+    total = total.to_series()
     total_sql = joined.select(pl.sum_horizontal([f"{s}_sql" for s in statuses])).to_series()
     assert total.to_list() == total_sql.to_list()
-    assert (joined["compliance"] - joined["compliance_sql"]).abs().max() < 0.02  # type: ignore[operator]
-    assert (joined["met"] - joined["met_sql"]).abs().sum() <= 0.02 * joined["met"].sum()
+    # The SQL does not stop the clock while a case waits (paused statuses): it finds a few more violations.
+    assert (joined["compliance"] - joined["compliance_sql"]).abs().max() < 0.06  # type: ignore[operator]
+    assert (joined["met"] - joined["met_sql"]).abs().sum() <= 0.05 * joined["met"].sum()
 
 
 def test_table_shows_ratio_and_peak_memory() -> None:
