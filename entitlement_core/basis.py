@@ -32,12 +32,14 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable
+from dataclasses import replace
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import polars as pl
 
 from .asof import AsOf, AsOfLike, as_of_value
-from .kernels import run_local
+from .kernels import Kernel, run_local
 from .kernels.consumption import CONSUMPTION, TOTALS, Consumption
 from .kernels.ledger import CASE_COLUMNS, EVENT_COLUMNS, UsageContext, event_units, ledger_units
 from .kernels.rows import CAP_REACHED, DRAWDOWN_DEMAND, OVERAGE_UNITS, DrawdownContext
@@ -51,9 +53,13 @@ from .usage.terms import entitlement_terms, known_zones
 if TYPE_CHECKING:
     from .sla.pause_audit import PauseAudit
 
-__all__ = ["Basis", "GrantDrawdown", "SlaParts"]
+__all__ = ["SLA_SLICE_CASES", "Basis", "GrantDrawdown", "SlaParts"]
 
 T = TypeVar("T")
+
+#: Cases whose milestones are measured at once when only their counts are needed (:meth:`Basis.sla`):
+#: the memory of the compliance kernels stays that of one slice, whatever the data.
+SLA_SLICE_CASES = 500_000
 
 
 class GrantDrawdown:
@@ -68,6 +74,11 @@ class GrantDrawdown:
     def __init__(self, per_grant: pl.DataFrame, per_key: pl.DataFrame) -> None:
         self.per_grant = per_grant
         self.per_key = per_key
+
+
+def _disjoint(kernel: Kernel, parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """Partials that share no key, put together: their combination (each key's sums are in one part)."""
+    return pl.concat(parts) if parts else kernel.empty()
 
 
 class SlaParts:
@@ -334,20 +345,96 @@ class Basis:
         return self.milestone_instances()
 
     def sla(self, started_from: dt.datetime | None = None) -> SlaParts:
-        """The compliance kernels' results: counts per group and day, margin histogram."""
+        """The compliance kernels' results: counts per group and day, margin histogram.
+
+        When the instances are not already kept, they are measured one window
+        of start moments at a time (:meth:`sla_windows`: about
+        :data:`SLA_SLICE_CASES` cases each), each window's instances counted
+        by the kernels and dropped: only the partials are kept. The windows
+        begin on Mondays (UTC), so no day or week of the partials' keys is in
+        two windows: their partials are already combined once put together.
+        """
         from .kernels.compliance import COUNTS, MARGINS, SlaContext
+        from .sla.milestones import milestone_instances
 
         def build() -> SlaParts:
-            instances = self.milestone_instances(started_from)
             context = SlaContext(
                 self.entitlement_dims.select("entitlement_id", "region", "plan", "usage_type")
             )
+            kept = self._memo.get(("instances", started_from))
+            if kept is not None:
+                return SlaParts(
+                    run_local(COUNTS, kept, context, self.as_of),
+                    run_local(MARGINS, kept, context, self.as_of),
+                )
+            counts, margins = [], []
+            for since, before in self.sla_windows(started_from):
+                instances = milestone_instances(
+                    self._window_tables(since, before),
+                    as_of=self.as_of,
+                    at_risk_fraction=self.settings.at_risk_fraction,
+                    started_from=since,
+                    started_before=before,
+                ).collect()
+                counts.append(COUNTS.kernel(instances, context, self.as_of))
+                margins.append(MARGINS.kernel(instances, context, self.as_of))
+                del instances
             return SlaParts(
-                run_local(COUNTS, instances, context, self.as_of),
-                run_local(MARGINS, instances, context, self.as_of),
+                COUNTS.finish(_disjoint(COUNTS, counts), context),
+                MARGINS.finish(_disjoint(MARGINS, margins), context),
             )
 
         return self.once(("sla", started_from), build)
+
+    def _window_tables(self, since: dt.datetime | None, before: dt.datetime | None) -> Tables:
+        """The tables with only the cases that can have an instance started in ``[since, before)``.
+
+        Created then (derived milestones start at creation), or with an imported record started then;
+        the window is applied again to the instances, so this only spares joining the other cases.
+        """
+
+        def inside(column: str) -> pl.Expr:
+            moment = pl.col(column)
+            keep = pl.lit(True)
+            if since is not None:
+                keep = keep & (moment >= pl.lit(since).cast(pl.Datetime("us", "UTC")))
+            if before is not None:
+                keep = keep & (moment < pl.lit(before).cast(pl.Datetime("us", "UTC")))
+            return keep
+
+        tables = self.tables
+        recorded = tables.case_milestones.filter(inside("started_at")).select("case_id").collect()
+        ids = recorded.get_column("case_id").implode()
+        cases = tables.cases.filter(inside("created_at") | pl.col("case_id").is_in(ids))
+        return replace(tables, cases=cases)
+
+    def sla_windows(
+        self, started_from: dt.datetime | None = None
+    ) -> list[tuple[dt.datetime | None, dt.datetime | None]]:
+        """Windows of start moments ``[since, before)`` covering every instance started from ``started_from``.
+
+        Each holds about :data:`SLA_SLICE_CASES` cases by creation moment (a
+        case's derived milestones start when it is created; imported records
+        fall in whichever window their start is in); inner bounds are Mondays
+        00:00 UTC, the first window starts at ``started_from`` (or ever), the
+        last never ends.
+        """
+        created = self.tables.cases.select("created_at").collect().get_column("created_at")
+        if started_from is not None:
+            created = created.filter(created >= started_from)
+        slices = -(-created.len() // SLA_SLICE_CASES)
+        bounds: list[dt.datetime] = []
+        if slices > 1:
+            ordered = created.drop_nulls().sort()
+            picks = ordered.gather([ordered.len() * i // slices for i in range(1, slices)])
+            mondays = picks.dt.date().dt.truncate("1w").unique().sort()
+            bounds = [
+                dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+                for day in mondays
+                if started_from is None or dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC) > started_from
+            ]
+        edges: list[dt.datetime | None] = [started_from, *bounds, None]
+        return list(pairwise(edges))
 
     @property
     def pauses(self) -> PauseAudit:

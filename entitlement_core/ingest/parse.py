@@ -26,8 +26,13 @@ _TIMESTAMP = (
 )
 _DATE = r"^\d{4}-\d{2}-\d{2}$"
 #: The usual shapes (``2026-01-05T10:00:00Z``, Salesforce's ``...00.000Z``) are
-#: parsed by position (fast); only other cells pay for the general pattern.
+#: parsed by position (fastest).
 _PLAIN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{3})?Z$"
+#: The other shapes exports write (DuckDB ``2026-01-05 10:00:00.123456+00``, pandas
+#: ``...+00:00``, microseconds, none): UTC with up to 6 fraction digits, a ``T`` or a space,
+#: also parsed by position. Only other cells (other offsets, ``UTC``, 7-9 fraction digits,
+#: no seconds) pay for the general pattern.
+_UTC = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,6})?(?:[Zz]|[+-]00(?::?00)?)?$"
 
 
 def _timestamp(e: pl.Expr) -> pl.Expr:
@@ -44,7 +49,21 @@ def _timestamp(e: pl.Expr) -> pl.Expr:
     )
     millis = pl.when(plain & (e.str.len_bytes() == 24)).then(e.str.slice(20, 3).cast(pl.Int64)).otherwise(0)
     fast = (seconds + pl.duration(milliseconds=millis)).dt.replace_time_zone("UTC")
-    return pl.coalesce(fast, _general_timestamp(pl.when(~plain).then(e)))
+    rest = pl.when(~plain).then(e)
+    utc = rest.str.contains(_UTC)
+    general = _general_timestamp(pl.when(~utc).then(rest))
+    return pl.coalesce(fast, _utc_timestamp(pl.when(utc).then(rest)), general)
+
+
+def _utc_timestamp(cell: pl.Expr) -> pl.Expr:
+    """Cells of the :data:`_UTC` shapes (others null) by position: seconds, then the fraction."""
+    seconds = pl.concat_str(cell.str.slice(0, 10), pl.lit("T"), cell.str.slice(11, 8)).str.to_datetime(
+        "%Y-%m-%dT%H:%M:%S", strict=False, time_unit="us"
+    )
+    # The fraction, when any, follows the seconds: right-padded to microseconds.
+    digits = cell.str.slice(19).str.extract(r"^[.,](\d{1,6})", 1)
+    micros = digits.str.pad_end(6, "0").cast(pl.Int64).fill_null(0)
+    return (seconds + pl.duration(microseconds=micros)).dt.replace_time_zone("UTC")
 
 
 def _general_timestamp(e: pl.Expr) -> pl.Expr:

@@ -287,6 +287,7 @@ def milestone_instances(
     as_of: AsOfLike,
     at_risk_fraction: float = 0.25,
     started_from: dt.datetime | None = None,
+    started_before: dt.datetime | None = None,
 ) -> pl.LazyFrame:
     """Milestone instances with targets, elapsed business minutes and status as of ``as_of``.
 
@@ -309,6 +310,10 @@ def milestone_instances(
         When given, only instances started at or after this moment are
         measured (the business-time arithmetic is the costly part): a month's
         compliance needs that month's instances only.
+    started_before
+        When given, only instances started before this moment (with
+        ``started_from``: one window of start moments, a slice of the
+        instances whose counts per day or week no other window shares).
 
     Returns
     -------
@@ -328,10 +333,13 @@ def milestone_instances(
     as_of = as_of_value(as_of)
     as_of_at = pl.col("_as_of_at")
     started = pl.col("started_at") <= as_of_at
+    for bound, name in ((started_from, "started_from"), (started_before, "started_before")):
+        if bound is not None and bound.tzinfo is None:
+            raise ValueError(f"{name} must be timezone-aware (UTC)")
     if started_from is not None:
-        if started_from.tzinfo is None:
-            raise ValueError("started_from must be timezone-aware (UTC)")
         started = started & (pl.col("started_at") >= pl.lit(started_from).cast(pl.Datetime("us", "UTC")))
+    if started_before is not None:
+        started = started & (pl.col("started_at") < pl.lit(started_before).cast(pl.Datetime("us", "UTC")))
     context = _case_context(tables)
     pending = (
         with_instance_as_of(

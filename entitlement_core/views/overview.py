@@ -26,6 +26,7 @@ __all__ = [
     "OverviewView",
     "kpi_tiles",
     "kpi_values",
+    "measured_since",
     "needs_attention",
     "overview_view",
     "weekly_compliance",
@@ -79,10 +80,22 @@ class Kpi:
         return round(change * 100, 1) == 0 if self.is_ratio else round(change) == 0
 
 
-def _month_compliance(basis: Basis, filters: Filters, *, measured_from_month: bool) -> float | None:
+def measured_since(basis: Basis, weeks: int) -> dt.datetime:
+    """Where the Overview's milestones start being measured: the trend's first day or the as-of month's,
+    whichever is earlier (midnight UTC). Both figures sum counts of days from there on, so measuring
+    the milestones started since then gives them exactly, without the rest of the history."""
+    first = min(basis.as_of.utc_date - dt.timedelta(weeks=weeks), month_start(basis.as_of))
+    return dt.datetime.combine(first, dt.time.min, tzinfo=dt.UTC)
+
+
+def _month_compliance(
+    basis: Basis, filters: Filters, *, measured_from_month: bool, weeks: int | None = None
+) -> float | None:
     """Met / (met + violated) of the milestones started in the as-of month, up to the as-of moment."""
     start = month_start(basis.as_of)
     since = dt.datetime.combine(start, dt.time.min, tzinfo=dt.UTC) if measured_from_month else None
+    if weeks is not None:
+        since = measured_since(basis, weeks)
     counts = basis.sla(started_from=since).counts
     where = filters.expr(counts.columns) if filters.is_active else None
     total = from_counts(counts, by=(), since=start, where=where).collect()
@@ -90,7 +103,12 @@ def _month_compliance(basis: Basis, filters: Filters, *, measured_from_month: bo
 
 
 def kpi_values(
-    basis: Basis, *, filters: Filters = NO_FILTERS, renewal_days: int = 90, measured_from_month: bool = False
+    basis: Basis,
+    *,
+    filters: Filters = NO_FILTERS,
+    renewal_days: int = 90,
+    measured_from_month: bool = False,
+    trend_weeks: int | None = None,
 ) -> dict[str, float | None]:
     """The six overview figures as of the basis's value, on filtered marts.
 
@@ -99,7 +117,9 @@ def kpi_values(
     decided: the same sum of the compliance counts as every other
     compliance figure (:func:`~entitlement_core.sla.compliance.from_counts`).
     ``measured_from_month`` measures only that month's milestones (enough
-    for this figure; the trend needs them all).
+    for this figure); ``trend_weeks`` measures those the Overview's trend of
+    that many weeks needs too (:func:`measured_since`: one measurement for
+    both).
     """
     status = filtered(basis, "utilization", filters)["status"]
     return {
@@ -108,7 +128,9 @@ def kpi_values(
         "exhausted": float(status.is_in(["exhausted", "over_cap"]).sum()),
         "unmatched": float(filtered(basis, "unmatched-cases", filters).height),
         "renewals": float(filtered(basis, "renewals", filters, within_days=renewal_days).height),
-        "sla_compliance": _month_compliance(basis, filters, measured_from_month=measured_from_month),
+        "sla_compliance": _month_compliance(
+            basis, filters, measured_from_month=measured_from_month, weeks=trend_weeks
+        ),
     }
 
 
@@ -148,9 +170,10 @@ def needs_attention(util: pl.DataFrame, *, per_status: int = 5) -> pl.DataFrame:
 def weekly_compliance(basis: Basis, *, filters: Filters = NO_FILTERS, weeks: int = 26) -> pl.DataFrame:
     """Compliance per week and milestone of the last ``weeks`` weeks (by the week a milestone started).
 
-    Grain: one row per milestone and ``period_start`` (Monday, UTC) with instances.
+    Grain: one row per milestone and ``period_start`` (Monday, UTC) with instances. Only the
+    milestones started since :func:`measured_since` are measured (the chart shows no others).
     """
-    counts = basis.sla().counts
+    counts = basis.sla(started_from=measured_since(basis, weeks)).counts
     since = basis.as_of.utc_date - dt.timedelta(weeks=weeks)
     where = filters.expr(counts.columns) if filters.is_active else None
     return from_counts(counts, by=("milestone",), period="week", since=since, where=where).collect()
@@ -182,7 +205,7 @@ def overview_view(
     counts = util.filter(pl.col("status").is_in(ATTENTION_STATUSES)).group_by("status").len()
     return OverviewView(
         tiles=kpi_tiles(
-            kpi_values(basis, filters=filters),
+            kpi_values(basis, filters=filters, trend_weeks=weeks),
             kpi_values(previous, filters=filters, measured_from_month=True) if previous is not None else {},
         ),
         utilization=util,
